@@ -1,0 +1,44 @@
+import io
+
+import pytest
+from django.core.management import call_command
+
+from accounts.roles import AUDITORS, COORDINATORS, role_group
+from tests.factories import make_staff, make_user
+
+
+@pytest.fixture
+def roles(db):
+    call_command("setup_roles", stdout=io.StringIO())
+
+
+@pytest.fixture
+def owner(db):
+    return make_user(username="owner", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def coordinator(roles):
+    user = make_staff(username="coord")
+    user.groups.add(role_group(COORDINATORS))
+    return user
+
+
+@pytest.fixture
+def other_coordinator(roles):
+    user = make_staff(username="coord2")
+    user.groups.add(role_group(COORDINATORS))
+    return user
+
+
+@pytest.fixture
+def auditor(roles):
+    user = make_staff(username="auditor")
+    user.groups.add(role_group(AUDITORS))
+    return user
+
+
+@pytest.fixture
+def owner_client(client, owner):
+    client.force_login(owner)
+    return client

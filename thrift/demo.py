@@ -1,0 +1,248 @@
+"""Build the demo data set from the sample files in `fixtures/`.
+
+Dates in the files are as of DEMO_AS_OF; they are moved forward to today so
+that the demo always shows recent payments, some overdue, and payouts to
+come. Loading again creates nothing new: people are found by phone, groups
+by name, and a group that exists is left as it is.
+"""
+
+import csv
+import datetime
+import logging
+import random
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+
+from accounts.models import User
+from accounts.roles import AUDITORS, COORDINATORS, role_group
+from accounts.validators import normalize_phone
+
+from . import services
+from .models import Cycle, PaymentMethod, Round, ThriftGroup, lagos_today
+
+logger = logging.getLogger(__name__)
+
+DEMO_AS_OF = datetime.date(2026, 12, 4)
+FIXTURES = Path(settings.BASE_DIR) / "fixtures"
+ROUTE = "command: load_demo"
+
+# Most members always pay; these positions in each group sometimes do not.
+UNRELIABLE_EVERY = 5
+
+
+@dataclass
+class DemoSummary:
+    members: int = 0
+    staff: int = 0
+    groups: int = 0
+    places: int = 0
+    payments: int = 0
+    payouts: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"{self.staff} staff, {self.members} members, {self.groups} groups, "
+            f"{self.places} places, {self.payments} payments and {self.payouts} "
+            "payouts created."
+        )
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        return list(csv.DictReader(f))
+
+
+def load_demo(today: datetime.date | None = None) -> DemoSummary:
+    """Load the sample files and play the groups forward to `today`."""
+    today = today or lagos_today()
+    shift = today - DEMO_AS_OF
+    summary = DemoSummary()
+    with transaction.atomic():
+        staff = _load_staff(summary)
+        owner = _demo_owner(staff)
+        _load_members(summary, by=owner)
+        for row in _rows(FIXTURES / "groups.csv"):
+            if ThriftGroup.objects.filter(name=row["name"]).exists():
+                continue
+            group = _create_group(row, staff, shift, by=owner)
+            summary.groups += 1
+            _play_group(group, row, today, summary)
+    return summary
+
+
+def _load_staff(summary: DemoSummary) -> dict[str, User]:
+    staff = {}
+    for row in _rows(FIXTURES / "demo" / "staff.csv"):
+        user = User.objects.filter(username=row["username"]).first()
+        if user is None:
+            user = User(
+                username=row["username"],
+                first_name=row["first_name"],
+                last_name=row["last_name"],
+                email=row["email"],
+                phone=row["phone"],
+                is_staff=True,
+            )
+            user.set_unusable_password()
+            services.stamp(user, None, ROUTE).save()
+            summary.staff += 1
+        role = COORDINATORS if row["role"] == "coordinator" else AUDITORS
+        user.groups.add(role_group(role))
+        staff[user.username] = user
+    return staff
+
+
+def _demo_owner(staff: dict[str, User]) -> User:
+    # Member records are written as the platform owner when there is one.
+    return User.objects.filter(is_superuser=True).order_by("pk").first() or next(
+        iter(staff.values())
+    )
+
+
+def _load_members(summary: DemoSummary, *, by: User) -> None:
+    for row in _rows(FIXTURES / "members.csv"):
+        phone = normalize_phone(row["phone"])
+        if User.objects.filter(phone=phone).exists():
+            continue
+        user = User(
+            username=phone.lstrip("+"),
+            first_name=row["first_name"],
+            last_name=row["last_name"],
+            email=row["email"],
+            phone=phone,
+            bank_name=row["bank_name"],
+            account_number=row["account_number"],
+            account_name=row["account_name"],
+        )
+        user.set_unusable_password()
+        user.full_clean()
+        services.stamp(user, by, ROUTE).save()
+        summary.members += 1
+
+
+def _create_group(
+    row: dict[str, str], staff: dict[str, User], shift: datetime.timedelta, *, by: User
+) -> ThriftGroup:
+    start = datetime.date.fromisoformat(row["start_date"]) + shift
+    group = ThriftGroup(
+        name=row["name"],
+        contribution_amount=Decimal(row["contribution_amount"]),
+        currency=row["currency"],
+        frequency=row["frequency"],
+        start_date=start,
+        coordinator=staff[row["coordinator"]],
+        fee_type=row["fee_type"],
+        fee_value=Decimal(row["fee_value"]),
+        allow_multiple_places=row["allow_multiple_places"].lower()
+        in {"yes", "true", "1"},
+    )
+    group.full_clean()
+    services.stamp(group, by, ROUTE).save()
+    return group
+
+
+def _play_group(
+    group: ThriftGroup, row: dict[str, str], today: datetime.date, summary: DemoSummary
+) -> None:
+    coordinator = group.coordinator
+    for place_row in _rows(FIXTURES / "memberships.csv"):
+        if place_row["group"] != group.name:
+            continue
+        member = User.objects.get(phone=normalize_phone(place_row["phone"]))
+        position = int(place_row["position"]) if place_row["position"] else None
+        services.join_group(
+            group, member, by=coordinator, route=ROUTE, position=position
+        )
+        summary.places += 1
+    if row["status"] != "active":
+        return
+
+    cycle = services.start_cycle(group, by=coordinator, route=ROUTE)
+    rng = random.Random(f"{group.name}-{cycle.number}")
+    for r in cycle.rounds.order_by("number"):
+        if r.due_date > today:
+            break
+        _pay_round(r, rng, today, summary)
+        if r.due_date < today:
+            _pay_out(r, rng, summary)
+    if group.frequency == "weekly":
+        _second_collector_leaves(cycle)
+    if group.frequency == "monthly":
+        _swap_last_two(cycle)
+
+
+def _pay_round(
+    r: Round, rng: random.Random, today: datetime.date, summary: DemoSummary
+) -> None:
+    by = r.group.coordinator
+    for c in r.contributions.select_related("membership").order_by(
+        "membership__position"
+    ):
+        unreliable = c.membership.position % UNRELIABLE_EVERY == 0
+        if unreliable and rng.random() < 0.45:
+            continue
+        paid_on = min(
+            today, r.due_date + datetime.timedelta(days=rng.choice([-1, 0, 0, 1]))
+        )
+        method = rng.choice(
+            [PaymentMethod.TRANSFER, PaymentMethod.TRANSFER, PaymentMethod.CASH]
+        )
+        reference = f"TRF{rng.randrange(10**7, 10**8)}" if method == "transfer" else ""
+        amount = None
+        if unreliable and rng.random() < 0.3:
+            amount = (c.amount_due / 2).quantize(Decimal("0.01"))
+        services.pay_contribution(
+            c,
+            by=by,
+            route=ROUTE,
+            paid_on=paid_on,
+            method=method,
+            reference=reference,
+            amount=amount,
+        )
+        summary.payments += 1
+
+
+def _pay_out(r: Round, rng: random.Random, summary: DemoSummary) -> None:
+    quote = services.quote_payout(r)
+    reason = ""
+    if quote.needs_override:
+        # Groups pay out on schedule; the coordinator chases the shortfall.
+        if rng.random() < 0.3:
+            return
+        reason = "Paid on schedule; coordinator to recover the shortfall."
+    services.record_payout(
+        r,
+        by=r.group.coordinator,
+        route=ROUTE,
+        paid_on=r.due_date,
+        reference=f"PAY{rng.randrange(10**6, 10**7)}",
+        override_reason=reason,
+    )
+    summary.payouts += 1
+
+
+def _second_collector_leaves(cycle: Cycle) -> None:
+    """A member who has collected moves away: they still owe the rest."""
+    r = cycle.rounds.filter(number=2, status=Round.Status.PAID_OUT).first()
+    if r is None:
+        return
+    services.leave_group(r.recipient, by=cycle.group.coordinator, route=ROUTE)
+
+
+def _swap_last_two(cycle: Cycle) -> None:
+    """Two members trade places: the later one needs school fees sooner."""
+    rounds = list(cycle.rounds.order_by("-number")[:2])
+    if len(rounds) < 2 or any(r.status != Round.Status.OPEN for r in rounds):
+        return
+    services.swap_positions(
+        rounds[1].recipient,
+        rounds[0].recipient,
+        reason="School fees due in January; both members agreed at the meeting.",
+        by=cycle.group.coordinator,
+        route=ROUTE,
+    )

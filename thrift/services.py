@@ -1,0 +1,786 @@
+"""Every operation that moves money or writes several rows.
+
+Admin actions, spreadsheet imports, management commands and tests all call
+these functions; none of them repeats a rule. Each operation runs in one
+transaction, re-reads the rows it changes with `select_for_update()`, checks
+its rules after taking the lock, and stamps every row it saves with the
+acting user and the route (admin action, import file, command) so that the
+audit history says who and how.
+"""
+
+import datetime
+import logging
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from accounts.models import User
+
+from . import exceptions as err
+from .models import (
+    Contribution,
+    Cycle,
+    GroupStatus,
+    Membership,
+    PaymentMethod,
+    Payout,
+    PositionSwap,
+    Round,
+    ThriftGroup,
+    lagos_today,
+)
+from .money import ZERO, to_money
+
+logger = logging.getLogger(__name__)
+
+# Keep in step with the history tables' change-reason column.
+ROUTE_MAX_LENGTH = 100
+
+
+def stamp(instance, by: User | None, route: str):
+    """Mark `instance` so that its next history row names `by` and `route`."""
+    instance._history_user = by
+    instance._change_reason = route[:ROUTE_MAX_LENGTH]
+    return instance
+
+
+def can_manage_group(user: User, group: ThriftGroup) -> bool:
+    """Superusers manage every group; a coordinator only their own."""
+    return user.is_active and (user.is_superuser or group.coordinator_id == user.pk)
+
+
+def _ensure_can_manage(user: User, group: ThriftGroup) -> None:
+    if not can_manage_group(user, group):
+        raise err.NotAllowed(f"{user} may not change the records of {group}.")
+
+
+def _open_cycle(group: ThriftGroup) -> Cycle | None:
+    return group.cycles.filter(status=Cycle.Status.OPEN).first()
+
+
+# --- places -------------------------------------------------------------
+
+
+def join_group(
+    group: ThriftGroup,
+    member: User,
+    *,
+    by: User,
+    route: str,
+    position: int | None = None,
+) -> Membership:
+    """Give `member` a place in `group`, optionally at a chosen position.
+
+    Refused while a cycle is open (places join between cycles), and for a
+    second place unless the group allows two hands.
+    """
+    with transaction.atomic():
+        group = ThriftGroup.objects.select_for_update().get(pk=group.pk)
+        _ensure_can_manage(by, group)
+        if _open_cycle(group):
+            raise err.JoinRefused(
+                f"{group} has a cycle running; {member} can join when it closes."
+            )
+        has_place = group.memberships.filter(member=member, left_at__isnull=True)
+        if has_place.exists() and not group.allow_multiple_places:
+            raise err.JoinRefused(
+                f"{member} already has a place in {group}, which does not allow "
+                "two hands."
+            )
+        if (
+            position is not None
+            and group.memberships.filter(position=position).exists()
+        ):
+            raise err.JoinRefused(f"Position {position} in {group} is already taken.")
+
+        place = stamp(
+            Membership(group=group, member=member, position=position), by, route
+        )
+        place.save()
+
+    logger.info(
+        "join membership=%s group=%s member=%s by=%s",
+        place.pk,
+        group.pk,
+        member.pk,
+        by.pk,
+    )
+    return place
+
+
+# --- cycles -------------------------------------------------------------
+
+
+def _assign_positions(
+    places: list[Membership], method: str, seed: int | None
+) -> list[Membership]:
+    """Fill empty positions 1..N; return the places whose position changed."""
+    count = len(places)
+    for place in places:
+        if place.position is not None and place.position > count:
+            raise err.InvalidPositions(
+                f"{place.member} is set to position {place.position}, but the "
+                f"group has only {count} places. Clear or lower that position."
+            )
+    taken = {p.position for p in places if p.position is not None}
+    free = [n for n in range(1, count + 1) if n not in taken]
+    unplaced = sorted(
+        (p for p in places if p.position is None), key=lambda p: (p.joined_at, p.pk)
+    )
+    if method == Cycle.OrderMethod.RANDOM:
+        random.Random(seed).shuffle(unplaced)
+    for place, position in zip(unplaced, free, strict=True):
+        place.position = position
+    return unplaced
+
+
+def start_cycle(
+    group: ThriftGroup,
+    *,
+    by: User,
+    route: str,
+    start_date: datetime.date | None = None,
+    order_method: str = Cycle.OrderMethod.JOIN_ORDER,
+    seed: int | None = None,
+) -> Cycle:
+    """Start the next cycle of `group`: fix the payout order, create its
+    rounds and one pending contribution per place per round.
+
+    Positions set by hand are kept; the rest are filled by join order or by
+    a random draw whose seed is stored with the cycle. Refused while a cycle
+    is open and for a group without active places.
+    """
+    with transaction.atomic():
+        group = ThriftGroup.objects.select_for_update().get(pk=group.pk)
+        _ensure_can_manage(by, group)
+        if _open_cycle(group):
+            raise err.CycleStillOpen(
+                f"{group} already has an open cycle; close it before starting the next."
+            )
+        places = list(
+            group.memberships.select_for_update()
+            .filter(left_at__isnull=True)
+            .order_by("pk")
+        )
+        if not places:
+            raise err.NoPlaces(f"{group} has no active places to start a cycle with.")
+
+        if order_method == Cycle.OrderMethod.RANDOM and seed is None:
+            seed = random.SystemRandom().randrange(1, 2**62)
+        for place in _assign_positions(places, order_method, seed):
+            stamp(place, by, route).save(update_fields=["position"])
+
+        last = group.cycles.aggregate(n=Max("number"), last_due=Max("rounds__due_date"))
+        if start_date is None:
+            if last["last_due"]:
+                start_date = group.next_period_after(last["last_due"])
+            else:
+                start_date = group.start_date
+        cycle = stamp(
+            Cycle(
+                group=group,
+                number=(last["n"] or 0) + 1,
+                start_date=start_date,
+                order_method=order_method,
+                draw_seed=seed if order_method == Cycle.OrderMethod.RANDOM else None,
+                started_by=by,
+            ),
+            by,
+            route,
+        )
+        cycle.save()
+        _create_rounds(cycle, group, places, by=by, route=route)
+
+        if group.status != GroupStatus.ACTIVE:
+            group.status = GroupStatus.ACTIVE
+            stamp(group, by, route).save(update_fields=["status"])
+
+    logger.info(
+        "start_cycle cycle=%s group=%s places=%s method=%s seed=%s by=%s",
+        cycle.pk,
+        group.pk,
+        len(places),
+        order_method,
+        seed,
+        by.pk,
+    )
+    return cycle
+
+
+def _create_rounds(
+    cycle: Cycle, group: ThriftGroup, places: list[Membership], *, by: User, route: str
+) -> None:
+    by_position = sorted(places, key=lambda p: p.position)
+    rounds = [
+        Round(
+            group=group,
+            cycle=cycle,
+            number=place.position,
+            due_date=group.due_date(cycle.start_date, place.position),
+            recipient=place,
+        )
+        for place in by_position
+    ]
+    rounds = bulk_create_with_history(
+        rounds, Round, default_user=by, default_change_reason=route[:ROUTE_MAX_LENGTH]
+    )
+    # bulk_create fills primary keys on both databases we run on only for
+    # some backends; read them back to be sure.
+    rounds = list(cycle.rounds.order_by("number"))
+    amount = to_money(group.contribution_amount)
+    contributions = [
+        Contribution(
+            group=group,
+            round=r,
+            membership=place,
+            due_date=r.due_date,
+            amount_due=amount,
+        )
+        for r in rounds
+        for place in by_position
+    ]
+    bulk_create_with_history(
+        contributions,
+        Contribution,
+        batch_size=1000,
+        default_user=by,
+        default_change_reason=route[:ROUTE_MAX_LENGTH],
+    )
+
+
+def close_cycle(cycle: Cycle, *, by: User, route: str) -> Cycle:
+    """Close `cycle` once every round is paid out (or cancelled)."""
+    with transaction.atomic():
+        cycle = (
+            Cycle.objects.select_for_update().select_related("group").get(pk=cycle.pk)
+        )
+        _ensure_can_manage(by, cycle.group)
+        if cycle.status == Cycle.Status.CLOSED:
+            raise err.CycleNotOpen(f"{cycle} is already closed.")
+        waiting = list(
+            cycle.rounds.filter(status=Round.Status.OPEN).values_list(
+                "number", flat=True
+            )
+        )
+        if waiting:
+            shown = ", ".join(str(n) for n in waiting[:10])
+            raise err.CycleNotFinished(
+                f"{cycle} cannot close: round(s) {shown} are not paid out yet."
+            )
+        cycle.status = Cycle.Status.CLOSED
+        cycle.closed_at = timezone.now()
+        stamp(cycle, by, route).save(update_fields=["status", "closed_at"])
+        group = cycle.group
+        group.status = GroupStatus.COMPLETED
+        stamp(group, by, route).save(update_fields=["status"])
+
+    logger.info("close_cycle cycle=%s group=%s by=%s", cycle.pk, group.pk, by.pk)
+    return cycle
+
+
+# --- contributions ------------------------------------------------------
+
+
+@dataclass
+class PaymentResult:
+    """What `mark_paid` did, counted for the message shown to staff."""
+
+    paid: list[Contribution] = field(default_factory=list)
+    part_paid: list[Contribution] = field(default_factory=list)
+    already_paid: list[Contribution] = field(default_factory=list)
+    refused: list[tuple[Contribution, str]] = field(default_factory=list)
+
+    @property
+    def amount(self) -> Decimal:
+        return sum((c.amount_paid for c in self.paid + self.part_paid), ZERO)
+
+    def summary(self) -> str:
+        parts = [f"{len(self.paid)} marked paid"]
+        if self.part_paid:
+            parts.append(f"{len(self.part_paid)} part-paid")
+        if self.already_paid:
+            parts.append(f"{len(self.already_paid)} were already paid")
+        if self.refused:
+            parts.append(f"{len(self.refused)} refused")
+        return "; ".join(parts)
+
+
+def pay_contribution(
+    contribution: Contribution,
+    *,
+    by: User,
+    route: str,
+    paid_on: datetime.date | None = None,
+    method: str = PaymentMethod.CASH,
+    reference: str = "",
+    amount: Decimal | None = None,
+) -> tuple[Contribution, bool]:
+    """Record a payment on `contribution`: its balance, or `amount` of it.
+
+    Returns the contribution and whether anything changed. A contribution
+    already paid is left alone (idempotent), as is a repeat of the part
+    payment with the same reference. Refuses a waived contribution, an
+    amount that is not positive, and more than the balance.
+    """
+    if method not in PaymentMethod.values:
+        raise err.InvalidPayment(f"{method!r} is not a payment method.")
+    with transaction.atomic():
+        c = (
+            Contribution.objects.select_for_update()
+            .select_related("group", "round", "membership__member")
+            .get(pk=contribution.pk)
+        )
+        _ensure_can_manage(by, c.group)
+        if c.status == Contribution.Status.PAID:
+            return c, False
+        if c.status == Contribution.Status.WAIVED:
+            raise err.ContributionWaived(f"{c} was waived; there is nothing to pay.")
+        if reference and c.reference == reference and c.amount_paid > 0:
+            return c, False
+
+        balance = c.amount_due - c.amount_paid
+        amount = balance if amount is None else to_money(amount)
+        if amount <= 0:
+            raise err.InvalidPayment(f"{c}: the amount paid must be more than zero.")
+        if amount > balance:
+            raise err.Overpayment(
+                f"{c}: {c.group.money(amount)} is more than the "
+                f"{c.group.money(balance)} still due."
+            )
+
+        c.amount_paid += amount
+        if c.amount_paid == c.amount_due:
+            c.status = Contribution.Status.PAID
+        c.paid_on = paid_on or lagos_today()
+        c.method = method
+        c.reference = reference
+        c.recorded_by = by
+        stamp(c, by, route).save()
+
+    logger.info(
+        "pay_contribution contribution=%s group=%s amount=%s by=%s balance_after=%s",
+        c.pk,
+        c.group_id,
+        amount,
+        by.pk,
+        c.balance,
+    )
+    return c, True
+
+
+def mark_paid(
+    contributions: Iterable[Contribution],
+    *,
+    by: User,
+    route: str,
+    paid_on: datetime.date | None = None,
+    method: str = PaymentMethod.CASH,
+    reference: str = "",
+    amount: Decimal | None = None,
+) -> PaymentResult:
+    """Pay each of `contributions` (see `pay_contribution`), counting each
+    outcome. A refusal of one leaves the others to go through."""
+    result = PaymentResult()
+    for c in sorted(contributions, key=lambda c: c.pk):
+        try:
+            c, changed = pay_contribution(
+                c,
+                by=by,
+                route=route,
+                paid_on=paid_on,
+                method=method,
+                reference=reference,
+                amount=amount,
+            )
+        except err.ThriftError as refusal:
+            logger.warning("mark_paid refused contribution=%s reason=%s", c.pk, refusal)
+            result.refused.append((c, str(refusal)))
+            continue
+        if not changed:
+            result.already_paid.append(c)
+        elif c.status == Contribution.Status.PAID:
+            result.paid.append(c)
+        else:
+            result.part_paid.append(c)
+    return result
+
+
+# --- payouts ------------------------------------------------------------
+
+
+@dataclass
+class PayoutQuote:
+    """What a payout of `round` would be, for the confirmation page."""
+
+    round: Round
+    recipient: Membership
+    pot: Decimal
+    fee: Decimal
+    amount: Decimal
+    outstanding_count: int
+    outstanding_amount: Decimal
+
+    @property
+    def needs_override(self) -> bool:
+        return self.outstanding_count > 0
+
+
+def quote_payout(round: Round) -> PayoutQuote:
+    """Work out recipient, pot, fee and net amount of `round`'s payout.
+
+    The pot is what the round's active places owe (waived shares are not
+    in it), whether or not it has all been paid in.
+    """
+    group = round.group
+    totals = round.contributions.exclude(status=Contribution.Status.WAIVED).aggregate(
+        pot=Coalesce(Sum("amount_due"), ZERO),
+        owed=Coalesce(
+            Sum("amount_due", filter=Q(status=Contribution.Status.PENDING)), ZERO
+        ),
+        owed_paid=Coalesce(
+            Sum("amount_paid", filter=Q(status=Contribution.Status.PENDING)), ZERO
+        ),
+    )
+    outstanding = round.contributions.filter(status=Contribution.Status.PENDING).count()
+    pot = to_money(totals["pot"])
+    fee = group.service_fee(pot)
+    return PayoutQuote(
+        round=round,
+        recipient=round.recipient,
+        pot=pot,
+        fee=fee,
+        amount=pot - fee,
+        outstanding_count=outstanding,
+        outstanding_amount=to_money(totals["owed"] - totals["owed_paid"]),
+    )
+
+
+def record_payout(
+    round: Round,
+    *,
+    by: User,
+    route: str,
+    paid_on: datetime.date | None = None,
+    reference: str = "",
+    override_reason: str = "",
+) -> Payout:
+    """Pay the pot of `round`, less the service fee, to its recipient.
+
+    Refused when the round already has a payout or was cancelled, when the
+    recipient has already collected in this cycle, and when contributions
+    are still outstanding unless `override_reason` says why (it is kept with
+    the payout). Two staff recording the same payout at once get one payout;
+    the second is refused with PayoutExists.
+    """
+    override_reason = (override_reason or "").strip()
+    try:
+        with transaction.atomic():
+            payout = _record_payout(
+                round,
+                by=by,
+                route=route,
+                paid_on=paid_on,
+                reference=reference,
+                override_reason=override_reason,
+            )
+    except IntegrityError:
+        # The unique round or (cycle, place) index caught a payout that a
+        # concurrent request committed first.
+        raise err.PayoutExists(f"{round} has already been paid out.") from None
+
+    logger.info(
+        "record_payout payout=%s round=%s membership=%s amount=%s fee=%s by=%s "
+        "override=%s",
+        payout.pk,
+        payout.round_id,
+        payout.membership_id,
+        payout.amount,
+        payout.fee,
+        by.pk,
+        bool(override_reason),
+    )
+    return payout
+
+
+def _record_payout(
+    round: Round,
+    *,
+    by: User,
+    route: str,
+    paid_on: datetime.date | None,
+    reference: str,
+    override_reason: str,
+) -> Payout:
+    r = (
+        Round.objects.select_for_update()
+        .select_related("group", "cycle", "recipient__member")
+        .get(pk=round.pk)
+    )
+    _ensure_can_manage(by, r.group)
+    if Payout.objects.filter(round=r).exists() or r.status == Round.Status.PAID_OUT:
+        raise err.PayoutExists(f"{r} has already been paid out.")
+    if r.status == Round.Status.CANCELLED:
+        raise err.RoundCancelled(f"{r} was cancelled when its recipient left.")
+    if r.cycle.status != Cycle.Status.OPEN:
+        raise err.CycleNotOpen(f"{r.cycle} is closed.")
+    if Payout.objects.filter(cycle=r.cycle, membership=r.recipient).exists():
+        raise err.AlreadyCollected(
+            f"{r.recipient.member} has already collected in {r.cycle}."
+        )
+
+    quote = quote_payout(r)
+    if quote.needs_override and not override_reason:
+        raise err.OutstandingContributions(
+            f"{r}: {quote.outstanding_count} contribution(s) totalling "
+            f"{r.group.money(quote.outstanding_amount)} are outstanding. Give an "
+            "override reason to pay out anyway."
+        )
+    if quote.amount <= 0:
+        raise err.InvalidPayment(
+            f"{r}: the service fee {r.group.money(quote.fee)} leaves nothing to pay out."
+        )
+
+    payout = stamp(
+        Payout(
+            group=r.group,
+            cycle=r.cycle,
+            round=r,
+            membership=r.recipient,
+            pot=quote.pot,
+            fee=quote.fee,
+            amount=quote.amount,
+            paid_on=paid_on or lagos_today(),
+            reference=reference,
+            override_reason=override_reason,
+            recorded_by=by,
+        ),
+        by,
+        route,
+    )
+    payout.save()
+    r.status = Round.Status.PAID_OUT
+    stamp(r, by, route).save(update_fields=["status"])
+    return payout
+
+
+# --- the order of payouts -----------------------------------------------
+
+
+def swap_positions(
+    first: Membership, second: Membership, *, reason: str, by: User, route: str
+) -> PositionSwap:
+    """Swap the payout positions of two places of the same open cycle.
+
+    Refused when either has collected, when the places are in different
+    groups or the same place, when either has left, and without a reason.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise err.SwapRefused("Say why the payout order changes.")
+    if first.pk == second.pk:
+        raise err.SwapRefused("Choose two different places to swap.")
+    with transaction.atomic():
+        a, b = (
+            Membership.objects.select_for_update()
+            .select_related("group", "member")
+            .filter(pk__in=[first.pk, second.pk])
+            .order_by("pk")
+        )
+        if a.group_id != b.group_id:
+            raise err.SwapRefused(f"{a.member} and {b.member} are in different groups.")
+        _ensure_can_manage(by, a.group)
+        for place in (a, b):
+            if not place.is_active:
+                raise err.SwapRefused(f"{place.member} has left {place.group}.")
+        cycle = _open_cycle(a.group)
+        if cycle is None:
+            raise err.SwapRefused(
+                f"{a.group} has no open cycle; set positions directly on the places."
+            )
+        rounds = {
+            r.recipient_id: r
+            for r in Round.objects.select_for_update()
+            .filter(cycle=cycle, recipient__in=[a, b])
+            .order_by("pk")
+        }
+        for place in (a, b):
+            r = rounds.get(place.pk)
+            if r is None or r.status != Round.Status.OPEN:
+                raise err.SwapRefused(
+                    f"{place.member} has already collected in {cycle} (round "
+                    f"{r.number if r else '?'}); positions of collected places "
+                    "are fixed."
+                )
+
+        swap = stamp(
+            PositionSwap(
+                cycle=cycle,
+                first=a,
+                second=b,
+                first_position=a.position,
+                second_position=b.position,
+                reason=reason,
+                swapped_by=by,
+            ),
+            by,
+            route,
+        )
+        swap.save()
+        _exchange(a, b, rounds[a.pk], rounds[b.pk], by=by, route=route)
+
+    logger.info(
+        "swap_positions swap=%s cycle=%s first=%s second=%s by=%s",
+        swap.pk,
+        cycle.pk,
+        a.pk,
+        b.pk,
+        by.pk,
+    )
+    return swap
+
+
+def _exchange(
+    a: Membership,
+    b: Membership,
+    round_a: Round,
+    round_b: Round,
+    *,
+    by: User,
+    route: str,
+) -> None:
+    # Unique indexes on (group, position) and (cycle, recipient) cannot be
+    # deferred on MySQL, so each swap passes through an empty value.
+    a_position, b_position = a.position, b.position
+    a.position = None
+    stamp(a, by, route).save(update_fields=["position"])
+    b.position = a_position
+    stamp(b, by, route).save(update_fields=["position"])
+    a.position = b_position
+    stamp(a, by, route).save(update_fields=["position"])
+
+    round_a.recipient = None
+    stamp(round_a, by, route).save(update_fields=["recipient"])
+    round_b.recipient = a
+    stamp(round_b, by, route).save(update_fields=["recipient"])
+    round_a.recipient = b
+    stamp(round_a, by, route).save(update_fields=["recipient"])
+
+
+# --- leaving ------------------------------------------------------------
+
+
+@dataclass
+class LeaveResult:
+    membership: Membership
+    changed: bool
+    waived: int = 0
+    cancelled_round: Round | None = None
+
+
+def leave_group(
+    membership: Membership,
+    *,
+    by: User,
+    route: str,
+    today: datetime.date | None = None,
+) -> LeaveResult:
+    """End `membership`; its money records stay.
+
+    Contributions not yet due are waived, unless the member has already
+    collected in the open cycle: then every remaining round is still owed
+    and becomes arrears as it falls due. A member who leaves before
+    collecting gives up their round, which is cancelled with its unpaid
+    shares; refused if money has already been paid into that round.
+    """
+    today = today or lagos_today()
+    with transaction.atomic():
+        place = (
+            Membership.objects.select_for_update()
+            .select_related("group", "member")
+            .get(pk=membership.pk)
+        )
+        _ensure_can_manage(by, place.group)
+        if not place.is_active:
+            return LeaveResult(place, changed=False)
+
+        cycle = _open_cycle(place.group)
+        result = LeaveResult(place, changed=True)
+        if cycle is not None:
+            collected = Payout.objects.filter(cycle=cycle, membership=place).exists()
+            if not collected:
+                result.cancelled_round = _cancel_round_of(
+                    place, cycle, by=by, route=route
+                )
+                result.waived += _waive(
+                    Contribution.objects.filter(
+                        round__cycle=cycle,
+                        membership=place,
+                        status=Contribution.Status.PENDING,
+                        amount_paid=0,
+                        due_date__gt=today,
+                    ),
+                    by=by,
+                    route=route,
+                )
+            if result.cancelled_round is not None:
+                result.waived += _waive(
+                    result.cancelled_round.contributions.filter(
+                        status=Contribution.Status.PENDING
+                    ),
+                    by=by,
+                    route=route,
+                )
+
+        place.left_at = timezone.now()
+        place.position = None
+        stamp(place, by, route).save(update_fields=["left_at", "position"])
+
+    logger.info(
+        "leave_group membership=%s group=%s waived=%s cancelled_round=%s by=%s",
+        place.pk,
+        place.group_id,
+        result.waived,
+        result.cancelled_round.pk if result.cancelled_round else None,
+        by.pk,
+    )
+    return result
+
+
+def _cancel_round_of(
+    place: Membership, cycle: Cycle, *, by: User, route: str
+) -> Round | None:
+    r = (
+        Round.objects.select_for_update()
+        .filter(cycle=cycle, recipient=place, status=Round.Status.OPEN)
+        .first()
+    )
+    if r is None:
+        return None
+    paid_in = r.contributions.aggregate(total=Coalesce(Sum("amount_paid"), ZERO))[
+        "total"
+    ]
+    if paid_in > 0:
+        raise err.LeaveRefused(
+            f"{place.member} cannot leave yet: round {r.number} already holds "
+            f"{place.group.money(paid_in)} paid in for their payout. Pay it out, "
+            "or correct those payments first."
+        )
+    r.status = Round.Status.CANCELLED
+    stamp(r, by, route).save(update_fields=["status"])
+    return r
+
+
+def _waive(contributions, *, by: User, route: str) -> int:
+    count = 0
+    for c in contributions.select_for_update().order_by("pk"):
+        c.status = Contribution.Status.WAIVED
+        stamp(c, by, route).save(update_fields=["status", "updated_at"])
+        count += 1
+    return count

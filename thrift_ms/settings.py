@@ -1,0 +1,263 @@
+"""Settings for Thrift MS, read from the environment (or a local `.env`).
+
+Every variable is listed, with a comment, in `.env.example`. Values that
+would make a deployment unsafe stop start-up with one line naming the
+variable, rather than running half-configured.
+"""
+
+from pathlib import Path
+
+from decouple import Csv, config
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+PLACEHOLDER_SECRET_KEYS = {"", "change-me", "changeme", "replace-me", "secret"}
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """Read `name` from the environment; refuse anything outside `choices`."""
+    value = config(name, default=default).strip().lower()
+    if value not in choices:
+        raise ImproperlyConfigured(
+            f"{name} must be one of {', '.join(choices)}; got {value!r}."
+        )
+    return value
+
+
+def env_int(name: str, default: int, minimum: int = 0) -> int:
+    """Read a whole number of at least `minimum` from the environment."""
+    raw = config(name, default=str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name} must be a whole number; got {raw!r}."
+        ) from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}; got {value}.")
+    return value
+
+
+def check_production_settings(
+    debug: bool, secret_key: str, allowed_hosts: list[str]
+) -> None:
+    """Refuse to start without DEBUG unless the key and hosts are real."""
+    if debug:
+        return
+    if secret_key.strip().lower() in PLACEHOLDER_SECRET_KEYS:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is missing or a placeholder; set a long random value "
+            "when DEBUG is off."
+        )
+    if not [host for host in allowed_hosts if host.strip()]:
+        raise ImproperlyConfigured(
+            "ALLOWED_HOSTS is empty; list the host names this site answers to "
+            "when DEBUG is off."
+        )
+
+
+try:
+    DEBUG = config("DEBUG", default=False, cast=bool)
+except ValueError:
+    raise ImproperlyConfigured("DEBUG must be True or False.") from None
+
+SECRET_KEY = config("SECRET_KEY", default="")
+ALLOWED_HOSTS = config("ALLOWED_HOSTS", default="", cast=Csv())
+if DEBUG:
+    SECRET_KEY = SECRET_KEY or "insecure-development-key-only-for-debug"
+    ALLOWED_HOSTS = ALLOWED_HOSTS or ["127.0.0.1", "localhost", "testserver"]
+check_production_settings(DEBUG, SECRET_KEY, ALLOWED_HOSTS)
+
+INSTALLED_APPS = [
+    "jazzmin",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_filters",
+    "import_export",
+    "simple_history",
+    "accounts",
+    "thrift",
+    "reports",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+]
+
+ROOT_URLCONF = "thrift_ms.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "thrift_ms.wsgi.application"
+
+DB_ENGINE = env_choice("DB_ENGINE", "sqlite", ("sqlite", "mysql"))
+if DB_ENGINE == "mysql":
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.mysql",
+            "NAME": config("DB_NAME", default="thrift_ms"),
+            "USER": config("DB_USER", default="root"),
+            "PASSWORD": config("DB_PASSWORD", default=""),
+            "HOST": config("DB_HOST", default="127.0.0.1"),
+            "PORT": str(env_int("DB_PORT", 3306, minimum=1)),
+            "OPTIONS": {
+                "charset": "utf8mb4",
+                # Strict mode turns a too-long or out-of-range value into an
+                # error instead of a silently truncated row.
+                "init_command": "SET sql_mode='STRICT_TRANS_TABLES,"
+                "NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO'",
+            },
+            "TEST": {
+                "NAME": config("DB_TEST_NAME", default="test_thrift_ms"),
+                "CHARSET": "utf8mb4",
+                "COLLATION": "utf8mb4_unicode_ci",
+            },
+        }
+    }
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": config("SQLITE_PATH", default=str(BASE_DIR / "db.sqlite3")),
+            "OPTIONS": {"timeout": 20},
+        }
+    }
+
+AUTH_USER_MODEL = "accounts.User"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
+    },
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "Africa/Lagos"
+USE_I18N = True
+USE_TZ = True
+USE_THOUSAND_SEPARATOR = False
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LOGIN_URL = "admin:login"
+
+LOG_LEVEL = env_choice(
+    "LOG_LEVEL", "info", ("debug", "info", "warning", "error", "critical")
+).upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+    },
+}
+
+# Thrift MS's own knobs.
+THRIFT_DEFAULT_CURRENCY = config("THRIFT_DEFAULT_CURRENCY", default="NGN").upper()
+
+JAZZMIN_SETTINGS = {
+    "site_title": "Thrift MS",
+    "site_header": "Thrift MS",
+    "site_brand": "Thrift MS",
+    "site_logo": None,
+    "welcome_sign": "Thrift MS back-office: sign in with your staff account",
+    "copyright": "Thrift MS",
+    "search_model": ["accounts.User", "thrift.ThriftGroup"],
+    "user_avatar": None,
+    "topmenu_links": [
+        {"name": "Dashboard", "url": "admin:index"},
+        {"model": "thrift.Contribution"},
+        {"model": "thrift.ThriftGroup"},
+    ],
+    "show_sidebar": True,
+    "navigation_expanded": True,
+    "hide_apps": [],
+    "order_with_respect_to": [
+        "thrift",
+        "thrift.ThriftGroup",
+        "thrift.Membership",
+        "thrift.Cycle",
+        "thrift.Round",
+        "thrift.Contribution",
+        "thrift.Payout",
+        "thrift.PositionSwap",
+        "accounts",
+        "accounts.User",
+        "auth",
+        "reports",
+    ],
+    "icons": {
+        "accounts": "fas fa-id-card",
+        "accounts.User": "fas fa-user",
+        "auth": "fas fa-users-cog",
+        "auth.Group": "fas fa-user-shield",
+        "thrift": "fas fa-piggy-bank",
+        "thrift.ThriftGroup": "fas fa-people-group",
+        "thrift.Membership": "fas fa-list-ol",
+        "thrift.Cycle": "fas fa-rotate",
+        "thrift.Round": "fas fa-calendar-day",
+        "thrift.Contribution": "fas fa-hand-holding-dollar",
+        "thrift.Payout": "fas fa-money-bill-transfer",
+        "thrift.PositionSwap": "fas fa-right-left",
+    },
+    "default_icon_parents": "fas fa-folder",
+    "default_icon_children": "fas fa-circle",
+    "related_modal_active": False,
+    "use_google_fonts_cdn": False,
+    "custom_css": "css/thrift.css",
+    "show_ui_builder": False,
+    "changeform_format": "horizontal_tabs",
+    "changeform_format_overrides": {
+        "accounts.user": "collapsible",
+        "auth.group": "single",
+    },
+}
+
+JAZZMIN_UI_TWEAKS = {
+    "navbar": "navbar-dark navbar-success",
+    "sidebar": "sidebar-dark-success",
+    "accent": "accent-success",
+    "brand_colour": "navbar-success",
+    "theme": "default",
+    "sidebar_nav_child_indent": True,
+}
