@@ -1,4 +1,4 @@
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, Group
 from django.db import models
 from simple_history.models import HistoricalRecords
 
@@ -58,3 +58,11 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.get_full_name() or self.username
+
+
+class Role(Group):
+    """Django's auth group, shown with the people as a staff role."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "staff role"

@@ -223,14 +223,13 @@ JAZZMIN_SETTINGS = {
         "thrift.PositionSwap",
         "accounts",
         "accounts.User",
-        "auth",
+        "accounts.Role",
         "reports",
     ],
     "icons": {
         "accounts": "fas fa-id-card",
         "accounts.User": "fas fa-user",
-        "auth": "fas fa-users-cog",
-        "auth.Group": "fas fa-user-shield",
+        "accounts.Role": "fas fa-user-shield",
         "thrift": "fas fa-piggy-bank",
         "thrift.ThriftGroup": "fas fa-people-group",
         "thrift.Membership": "fas fa-list-ol",
@@ -249,7 +248,7 @@ JAZZMIN_SETTINGS = {
     "changeform_format": "horizontal_tabs",
     "changeform_format_overrides": {
         "accounts.user": "collapsible",
-        "auth.group": "single",
+        "accounts.role": "single",
     },
 }
 
