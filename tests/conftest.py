@@ -7,6 +7,13 @@ from accounts.roles import AUDITORS, COORDINATORS, role_group
 from tests.factories import make_staff, make_user
 
 
+@pytest.fixture(autouse=True)
+def _no_login_lockouts(settings):
+    # django-axes needs the request at authenticate(), which the test
+    # client's login() does not pass; tests of the lockout turn it on.
+    settings.AXES_ENABLED = False
+
+
 @pytest.fixture
 def roles(db):
     call_command("setup_roles", stdout=io.StringIO())

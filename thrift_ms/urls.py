@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import path
 from django.views.generic import RedirectView
@@ -8,5 +9,5 @@ admin.site.index_title = "Back-office"
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
-    path("admin/", admin.site.urls),
+    path(settings.THRIFT_ADMIN_PATH, admin.site.urls),
 ]
