@@ -11,7 +11,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Count, F, Q, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -293,6 +294,57 @@ class PaymentMethod(models.TextChoices):
     OTHER = "other", "Other"
 
 
+def _owed() -> Coalesce:
+    """What is still owed on the rows summed, zero when there are none."""
+    field = models.DecimalField(**MONEY)
+    return Coalesce(
+        Sum(F("amount_due") - F("amount_paid"), output_field=field),
+        Value(ZERO),
+        output_field=field,
+    )
+
+
+class ContributionQuerySet(models.QuerySet):
+    """Read-only questions about what is owed; every total is summed in the
+    database."""
+
+    def overdue(self, today: datetime.date | None = None) -> "ContributionQuerySet":
+        """Pending contributions whose due date has passed in Africa/Lagos.
+
+        A contribution due today is not yet overdue; a waived one never is.
+        """
+        today = today or lagos_today()
+        return self.filter(status=Contribution.Status.PENDING, due_date__lt=today)
+
+    def arrears_total(self, today: datetime.date | None = None) -> Decimal:
+        """The sum still owed on the overdue contributions of this queryset."""
+        return to_money(self.overdue(today).aggregate(arrears=_owed())["arrears"])
+
+    def _arrears_by(self, key: str, today: datetime.date | None):
+        return (
+            self.overdue(today)
+            .order_by()
+            .values(key)
+            .annotate(arrears=_owed(), overdue_count=Count("pk"))
+            .order_by(key)
+        )
+
+    def arrears_by_place(self, today: datetime.date | None = None):
+        """Rows of `membership`, `arrears` and `overdue_count`, one per place
+        with something overdue."""
+        return self._arrears_by("membership", today)
+
+    def arrears_by_member(self, today: datetime.date | None = None):
+        """Rows of `membership__member`, `arrears` and `overdue_count`: a
+        member with two places is one row."""
+        return self._arrears_by("membership__member", today)
+
+    def arrears_by_group(self, today: datetime.date | None = None):
+        """Rows of `group`, `arrears` and `overdue_count`, one per group with
+        something overdue."""
+        return self._arrears_by("group", today)
+
+
 class Contribution(models.Model):
     """What one place owes for one round."""
 
@@ -328,6 +380,7 @@ class Contribution(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ContributionQuerySet.as_manager()
     history = HistoricalRecords(cascade_delete_history=False)
 
     class Meta:
