@@ -49,3 +49,14 @@ def auditor(roles):
 def owner_client(client, owner):
     client.force_login(owner)
     return client
+
+
+def pytest_collection_modifyitems(config, items):
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("mysql"):
+        return
+    skip = pytest.mark.skip(reason="needs MariaDB/MySQL: run with DB_ENGINE=mysql")
+    for item in items:
+        if "mysql_only" in item.keywords:
+            item.add_marker(skip)
