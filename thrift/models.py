@@ -10,6 +10,7 @@ import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, F, Q, Sum, Value
 from django.db.models.functions import Coalesce
@@ -24,6 +25,20 @@ MONEY = {"max_digits": 12, "decimal_places": 2}
 def lagos_today() -> datetime.date:
     """Today's date in the project's time zone (Africa/Lagos)."""
     return timezone.localdate()
+
+
+# Books moved in from paper go back some years; nobody plans a group
+# further ahead than this. Dates outside are typing mistakes.
+START_DATE_YEARS_BACK = 10
+START_DATE_YEARS_AHEAD = 2
+
+
+def start_date_window() -> tuple[datetime.date, datetime.date]:
+    today = lagos_today()
+    return (
+        add_months(today, -12 * START_DATE_YEARS_BACK),
+        add_months(today, 12 * START_DATE_YEARS_AHEAD),
+    )
 
 
 class Frequency(models.TextChoices):
@@ -118,6 +133,28 @@ class ThriftGroup(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """Refuse amounts that are not positive and a start date outside the
+        window a real group could have."""
+        super().clean()
+        if self.contribution_amount is not None and self.contribution_amount <= 0:
+            raise ValidationError(
+                {"contribution_amount": "The contribution must be more than zero."}
+            )
+        if self.fee_value is not None and self.fee_value < 0:
+            raise ValidationError({"fee_value": "A fee cannot be negative."})
+        if self.start_date:
+            earliest, latest = start_date_window()
+            if not earliest <= self.start_date <= latest:
+                raise ValidationError(
+                    {
+                        "start_date": (
+                            f"A start date must fall between {earliest:%d/%m/%Y} "
+                            f"and {latest:%d/%m/%Y}."
+                        )
+                    }
+                )
 
     def due_date(self, start: datetime.date, round_number: int) -> datetime.date:
         """Due date of round `round_number` (from 1) of a cycle from `start`."""
