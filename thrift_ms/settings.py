@@ -192,6 +192,8 @@ STORAGES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LOGIN_URL = "admin:login"
+# The theme's login form carries no "next" field; land on the dashboard.
+LOGIN_REDIRECT_URL = "admin:index"
 
 LOG_LEVEL = env_choice(
     "LOG_LEVEL", "info", ("debug", "info", "warning", "error", "critical")
@@ -252,7 +254,9 @@ JAZZMIN_SETTINGS = {
     "site_title": "Thrift MS",
     "site_header": "Thrift MS",
     "site_brand": "Thrift MS",
-    "site_logo": None,
+    "site_logo": "img/thrift-logo.svg",
+    "site_icon": "img/thrift-logo.svg",
+    "site_logo_classes": "img-circle",
     "welcome_sign": "Thrift MS back-office: sign in with your staff account",
     "copyright": "Thrift MS",
     "search_model": ["accounts.User", "thrift.ThriftGroup"],
@@ -291,6 +295,10 @@ JAZZMIN_SETTINGS = {
         "thrift.Contribution": "fas fa-hand-holding-dollar",
         "thrift.Payout": "fas fa-money-bill-transfer",
         "thrift.PositionSwap": "fas fa-right-left",
+        "axes": "fas fa-lock",
+        "axes.AccessAttempt": "fas fa-user-lock",
+        "axes.AccessFailureLog": "fas fa-triangle-exclamation",
+        "axes.AccessLog": "fas fa-list",
     },
     "default_icon_parents": "fas fa-folder",
     "default_icon_children": "fas fa-circle",
