@@ -13,7 +13,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
+
+from thrift_ms.history import AuditedHistory
 
 from .money import ZERO, format_money, to_money
 
@@ -95,7 +96,7 @@ class ThriftGroup(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = AuditedHistory(group_field="id")
 
     class Meta:
         verbose_name = "thrift group"
@@ -165,7 +166,7 @@ class Membership(models.Model):
     joined_at = models.DateTimeField(default=timezone.now)
     left_at = models.DateTimeField(null=True, blank=True, editable=False)
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = AuditedHistory(group_field="group")
 
     class Meta:
         verbose_name = "membership"
@@ -223,7 +224,7 @@ class Cycle(models.Model):
     started_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = AuditedHistory(group_field="group")
 
     class Meta:
         ordering = ["group", "-number"]
@@ -264,7 +265,7 @@ class Round(models.Model):
         max_length=10, choices=Status.choices, default=Status.OPEN
     )
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = AuditedHistory(group_field="group")
 
     class Meta:
         ordering = ["cycle", "number"]
@@ -328,7 +329,7 @@ class Contribution(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = AuditedHistory(group_field="group")
 
     class Meta:
         ordering = ["due_date", "round_id", "membership_id"]
@@ -404,7 +405,7 @@ class Payout(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = AuditedHistory(group_field="group")
 
     class Meta:
         ordering = ["-paid_on", "-id"]
@@ -447,7 +448,7 @@ class PositionSwap(models.Model):
     )
     swapped_at = models.DateTimeField(default=timezone.now)
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = AuditedHistory()
 
     class Meta:
         verbose_name = "position swap"
