@@ -286,7 +286,7 @@ def changes_between(record, previous, names: Names) -> list[Change]:
 def record_label(record, names: Names) -> str:
     """A name for the record a history row belongs to, from its own values."""
     if isinstance(record, User.history.model):
-        return record.get_full_name() or record.username
+        return f"{record.first_name} {record.last_name}".strip() or record.username
     if isinstance(record, ThriftGroup.history.model):
         return record.name
     if isinstance(record, Membership.history.model):

@@ -59,7 +59,7 @@ def filtered_log(request, filterset: AuditLogFilter):
 def audit_log(request):
     if not can_view_audit_log(request.user):
         raise PermissionDenied
-    filterset = AuditLogFilter(request.GET or None, request=request)
+    filterset = AuditLogFilter(request.GET, request=request)
     log = filtered_log(request, filterset)
 
     export = request.GET.get("export")

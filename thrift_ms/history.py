@@ -28,3 +28,11 @@ class AuditedHistory(HistoricalRecords):
             indexes.append(models.Index(fields=[self.group_field, "history_date"]))
         meta["indexes"] = (*meta.get("indexes", ()), *indexes)
         return meta
+
+    def post_save(self, instance, created, using=None, **kwargs):
+        # A save of untracked fields only (a login's last_login) has nothing
+        # to record; a row for it would read as an empty change.
+        update_fields = kwargs.get("update_fields")
+        if update_fields and set(update_fields) <= set(self.excluded_fields):
+            return
+        super().post_save(instance, created, using=using, **kwargs)
