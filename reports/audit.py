@@ -105,11 +105,13 @@ def scope_history(qs: models.QuerySet, user: User) -> models.QuerySet:
     """
     if sees_everything(user):
         return qs
-    return in_groups(qs, ThriftGroup.objects.filter(coordinator=user), user=user)
+    own = ThriftGroup.objects.filter(coordinator=user).values("pk")
+    return in_groups(qs, own, user=user)
 
 
 def in_groups(qs: models.QuerySet, groups, *, user: User | None = None):
-    """History rows of records in `groups` (a queryset or a list of groups)."""
+    """History rows of records in `groups` (group ids: a list or a values
+    queryset); for users, of the groups' members (and `user` themself)."""
     audited = audited_for(qs.model)
     if audited.group_path is None:
         members = Membership.objects.filter(group__in=groups).values("member_id")
@@ -386,6 +388,8 @@ class Entry:
         return self.audited.url("history", self.record_id)
 
     def changes_text(self) -> str:
+        if self.change_type == "+":
+            return "; ".join(f"{c.field}: {c.new}" for c in self.changes)
         return "; ".join(f"{c.field}: {c.old} -> {c.new}" for c in self.changes)
 
 

@@ -57,7 +57,7 @@ class AuditLogFilter(django_filters.FilterSet):
     date = django_filters.DateFromToRangeFilter(
         label="Date (from, to)",
         field_name="history_date",
-        widget=django_filters.widgets.RangeWidget(attrs={"type": "date"}),
+        widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
     )
 
     def filter_model(self, queryset, name, value):
@@ -66,7 +66,7 @@ class AuditLogFilter(django_filters.FilterSet):
         return queryset.none()
 
     def filter_group(self, queryset, name, value):
-        return in_groups(queryset, [value])
+        return in_groups(queryset, [value.pk])
 
     def __init__(self, data=None, *, request=None):
         first = AUDITED[0].history.objects.none()
