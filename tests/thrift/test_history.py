@@ -515,3 +515,22 @@ def test_money_records_cannot_be_reverted(owner_client, owner, model):
     assert "revert to this" not in page.content.decode()
     assert (view.status_code, post.status_code) == (403, 403)
     assert model.objects.filter(pk=obj.pk).values().get() == before
+
+
+def test_history_page_of_every_audited_model_renders(owner_client, owner):
+    group, places, cycle = running_group(places=3)
+    first = cycle.rounds.get(number=1)
+    services.mark_paid(first.contributions.all(), by=owner, route="test")
+    services.record_payout(first, by=owner, route="test")
+    services.swap_positions(places[1], places[2], reason="agreed", by=owner, route="t")
+
+    statuses = {}
+    for model in AUDITED:
+        obj = model.objects.order_by("pk").first()
+        response = owner_client.get(history_url(obj))
+        statuses[model.__name__] = (
+            response.status_code,
+            'class="history-+"' in response.content.decode(),
+        )
+
+    assert statuses == {model.__name__: (200, True) for model in AUDITED}
