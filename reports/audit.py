@@ -17,6 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q, Subquery, Value
 from django.urls import reverse
@@ -149,6 +150,8 @@ def log_part(audited: Audited, user: User) -> models.QuerySet:
 
 def combine(parts: list[models.QuerySet]) -> models.QuerySet:
     """UNION ALL of `parts`, newest first (see the module docstring)."""
+    # Limitation: the database sorts the whole filtered union for each page;
+    # with millions of history rows, narrow the log by date or group first.
     parts = [p.values(*COLUMNS, "kind", "group_ref") for p in parts]
     parts = [p for p in parts if not p.query.is_empty()]
     if not parts:
@@ -213,7 +216,7 @@ class Names:
 
     def currency(self, group_id) -> str:
         group = self.get(ThriftGroup, group_id)
-        return group.currency if group else "NGN"
+        return group.currency if group else settings.THRIFT_DEFAULT_CURRENCY
 
 
 def tracked_fields(audited: Audited) -> list[models.Field]:
