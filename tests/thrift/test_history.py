@@ -534,3 +534,25 @@ def test_history_page_of_every_audited_model_renders(owner_client, owner):
         )
 
     assert statuses == {model.__name__: (200, True) for model in AUDITED}
+
+
+def test_admin_saves_without_their_own_route_are_named_admin_form(owner_client, owner):
+    member = make_user()
+    url = reverse("admin:auth_user_password_change", args=[member.pk])
+
+    response = owner_client.post(
+        url,
+        {
+            "password1": "a-Long-pass-2026",
+            "password2": "a-Long-pass-2026",
+            "usable_password": "true",
+        },
+    )
+
+    assert response.status_code == 302
+    row = latest(member)
+    assert (row.history_type, row.history_user, row.history_change_reason) == (
+        "~",
+        owner,
+        "admin form",
+    )
