@@ -3,7 +3,8 @@ from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from django.db.models import Q
-from simple_history.admin import SimpleHistoryAdmin
+
+from reports.history_admin import AuditedHistoryAdmin
 
 from .models import Role, User
 from .roles import sees_everything
@@ -12,7 +13,7 @@ BANK_FIELDS = ("phone", "account_number", "bank_name", "account_name")
 
 
 @admin.register(User)
-class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
+class UserAdmin(AuditedHistoryAdmin, DjangoUserAdmin):
     list_display = (
         "username",
         "first_name",

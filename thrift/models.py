@@ -15,7 +15,8 @@ from django.db import models
 from django.db.models import Count, F, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
+
+from thrift_ms.history import AuditedHistory
 
 from .money import ZERO, format_money, to_money
 
@@ -111,7 +112,7 @@ class ThriftGroup(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = AuditedHistory(group_field="id")
 
     class Meta:
         verbose_name = "thrift group"
@@ -203,7 +204,7 @@ class Membership(models.Model):
     joined_at = models.DateTimeField(default=timezone.now)
     left_at = models.DateTimeField(null=True, blank=True, editable=False)
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = AuditedHistory(group_field="group")
 
     class Meta:
         verbose_name = "membership"
@@ -261,7 +262,7 @@ class Cycle(models.Model):
     started_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = AuditedHistory(group_field="group")
 
     class Meta:
         ordering = ["group", "-number"]
@@ -302,7 +303,7 @@ class Round(models.Model):
         max_length=10, choices=Status.choices, default=Status.OPEN
     )
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = AuditedHistory(group_field="group")
 
     class Meta:
         ordering = ["cycle", "number"]
@@ -418,7 +419,7 @@ class Contribution(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ContributionQuerySet.as_manager()
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = AuditedHistory(group_field="group")
 
     class Meta:
         ordering = ["due_date", "round_id", "membership_id"]
@@ -494,7 +495,7 @@ class Payout(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = AuditedHistory(group_field="group")
 
     class Meta:
         ordering = ["-paid_on", "-id"]
@@ -537,7 +538,7 @@ class PositionSwap(models.Model):
     )
     swapped_at = models.DateTimeField(default=timezone.now)
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = AuditedHistory()
 
     class Meta:
         verbose_name = "position swap"

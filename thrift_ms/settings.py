@@ -265,7 +265,18 @@ JAZZMIN_SETTINGS = {
         {"name": "Dashboard", "url": "admin:index"},
         {"model": "thrift.Contribution"},
         {"model": "thrift.ThriftGroup"},
+        {"name": "Audit log", "url": "audit_log"},
     ],
+    "custom_links": {
+        "thrift": [
+            {
+                "name": "Audit log",
+                "url": "audit_log",
+                "icon": "fas fa-clipboard-list",
+                "permissions": ["thrift.view_contribution"],
+            }
+        ]
+    },
     "show_sidebar": True,
     "navigation_expanded": True,
     "hide_apps": [],
