@@ -270,6 +270,8 @@ class ThriftGroupAdmin(ScopedAdmin):
         ("coordinator", admin.RelatedOnlyFieldListFilter),
     )
     search_fields = ("name", "coordinator__first_name", "coordinator__last_name")
+    # Explicit: the places count groups the query, which drops Meta.ordering.
+    ordering = ("name",)
     list_select_related = ("coordinator",)
     autocomplete_fields = ("coordinator",)
     inlines = (MembershipInline, RoundInline)
@@ -550,6 +552,13 @@ class ThriftGroupAdmin(ScopedAdmin):
 
     @admin.action(description="Close cycle", permissions=["close_cycle"])
     def close_cycle(self, request, queryset):
+        if not queryset.exists():
+            self.message_user(
+                request,
+                "None of the selected groups is yours to change.",
+                messages.ERROR,
+            )
+            return
         closed, idle, refusals = 0, 0, []
         for group in queryset:
             cycle = group.cycles.filter(status=Cycle.Status.OPEN).first()
@@ -862,7 +871,8 @@ class ContributionAdmin(PhoneSearchMixin, ReadOnlyMoneyAdmin):
     )
     search_help_text = "Member name, phone (any form) or payment reference"
     phone_search_field = "membership__member__phone"
-    list_select_related = ("group", "round", "membership__member")
+    # Row labels name the round, which names its cycle's group.
+    list_select_related = ("group", "round__cycle__group", "membership__member")
     readonly_fields = (
         "group",
         "round",

@@ -72,9 +72,7 @@ def snapshot(queryset):
 # --- mark paid -----------------------------------------------------------
 
 
-def test_mark_paid_page_lists_the_selection_with_balances(
-    coord_client, coordinator
-):
+def test_mark_paid_page_lists_the_selection_with_balances(coord_client, coordinator):
     group, members, cycle = running_group(coordinator=coordinator)
     c = round_one(cycle).contributions.order_by("pk").first()
     services.pay_contribution(
@@ -303,14 +301,16 @@ def test_start_cycle_fixes_the_order_and_shows_it(coord_client, coordinator):
     content = response.content.decode()
     assert f"{group} cycle 1: payout order" in content
     assert content.index(str(first.member)) < content.index(str(third.member))
-    assert LogEntry.objects.get(user=coordinator).change_message == (
-        "Started cycle 1."
-    )
+    assert LogEntry.objects.get(user=coordinator).change_message == ("Started cycle 1.")
 
 
 def test_start_cycle_twice_is_refused_the_second_time(coord_client, coordinator):
     group, members, cycle = running_group(coordinator=coordinator)
-    before = (Cycle.objects.count(), Round.objects.count(), Contribution.objects.count())
+    before = (
+        Cycle.objects.count(),
+        Round.objects.count(),
+        Contribution.objects.count(),
+    )
 
     response = run_action(
         coord_client,
@@ -689,3 +689,126 @@ def test_leave_group_is_refused_when_the_round_holds_money(coord_client, coordin
         "paid in for their payout. Pay it out, or correct those payments first.",
     ]
     assert Membership.objects.get(pk=members[2].pk).left_at is None
+
+
+# --- the contributions list ----------------------------------------------
+
+
+def totals_of(response):
+    return [
+        (t["count"], t["due"], t["paid"], t["outstanding"])
+        for t in response.context["totals"]
+    ]
+
+
+def test_totals_above_the_list_follow_its_filters(coord_client, coordinator):
+    group, members, cycle = running_group(coordinator=coordinator)
+    other, *_ = running_group(coordinator=coordinator)
+    pay_round(cycle, 1, coordinator)
+    services.pay_contribution(
+        cycle.rounds.get(number=2).contributions.order_by("pk").first(),
+        by=coordinator,
+        route="test",
+        amount=Decimal("4000.00"),
+    )
+    everything = coord_client.get(changelist("contribution"))
+    one_group = coord_client.get(
+        changelist("contribution"), {"group__id__exact": group.pk}
+    )
+    paid = coord_client.get(
+        changelist("contribution"),
+        {"group__id__exact": group.pk, "status__exact": "paid"},
+    )
+    pending = coord_client.get(
+        changelist("contribution"),
+        {"group__id__exact": group.pk, "status__exact": "pending"},
+    )
+
+    assert totals_of(everything) == [(18, "₦180,000.00", "₦34,000.00", "₦146,000.00")]
+    assert totals_of(one_group) == [(9, "₦90,000.00", "₦34,000.00", "₦56,000.00")]
+    assert totals_of(paid) == [(3, "₦30,000.00", "₦30,000.00", "₦0.00")]
+    assert totals_of(pending) == [(6, "₦60,000.00", "₦4,000.00", "₦56,000.00")]
+    content = one_group.content.decode()
+    assert 'class="total-outstanding text-danger">₦56,000.00' in content
+    assert content.index("contribution-totals") < content.index("result_list")
+
+
+def test_totals_leave_out_waived_contributions(coord_client, coordinator):
+    group, members, cycle = running_group(coordinator=coordinator)
+    services.leave_group(members[2], by=coordinator, route="test")
+
+    response = coord_client.get(changelist("contribution"), {"status__exact": "waived"})
+    everything = coord_client.get(changelist("contribution"))
+
+    assert totals_of(response) == [(3, "₦0.00", "₦0.00", "₦0.00")]
+    assert totals_of(everything) == [(9, "₦60,000.00", "₦0.00", "₦60,000.00")]
+
+
+def test_overdue_method_and_due_date_filters(coord_client, coordinator):
+    group, members, cycle = running_group(coordinator=coordinator)
+    future, *_ = running_group(
+        coordinator=coordinator, start_date=lagos_today() + datetime.timedelta(days=7)
+    )
+    first = round_one(cycle).contributions.order_by("pk").first()
+    services.pay_contribution(first, by=coordinator, route="t", method="transfer")
+
+    def count(**params):
+        return (
+            coord_client.get(changelist("contribution"), params)
+            .context["cl"]
+            .result_count
+        )
+
+    assert count(overdue="yes") == 8
+    assert count(overdue="no") == 10
+    assert count(method__exact="transfer") == 1
+    assert count(due_date__gte=str(lagos_today())) == 9
+
+
+@pytest.mark.parametrize(
+    "term", ["08031234567", "+2348031234567", "234 803 123 4567", "0803-123-4567"]
+)
+def test_search_finds_a_phone_however_it_is_written(coord_client, coordinator, term):
+    group, members, cycle = running_group(coordinator=coordinator)
+    member = members[1].member
+    member.phone = "+2348031234567"
+    member.save()
+
+    response = coord_client.get(changelist("contribution"), {"q": term})
+
+    assert {c.membership.member for c in response.context["cl"].result_list} == {member}
+    assert response.context["cl"].result_count == 3
+
+
+def test_search_by_name_and_reference(coord_client, coordinator):
+    group, members, cycle = running_group(coordinator=coordinator)
+    member = members[0].member
+    member.first_name, member.last_name = "Chiamaka", "Okafor"
+    member.save()
+    c = round_one(cycle).contributions.order_by("pk").last()
+    services.pay_contribution(c, by=coordinator, route="t", reference="TRF-9917")
+
+    by_name = coord_client.get(changelist("contribution"), {"q": "chiamaka okafor"})
+    by_reference = coord_client.get(changelist("contribution"), {"q": "trf-9917"})
+
+    assert by_name.context["cl"].result_count == 3
+    assert list(by_reference.context["cl"].result_list) == [c]
+
+
+@pytest.mark.parametrize("places", [3, 8])
+def test_contributions_list_queries_do_not_grow_with_rows(
+    coord_client, coordinator, django_assert_max_num_queries, places
+):
+    for _ in range(2):
+        group, members, cycle = running_group(places=places, coordinator=coordinator)
+        pay_round(cycle, 1, coordinator)
+
+    with django_assert_max_num_queries(12):
+        response = coord_client.get(
+            changelist("contribution"), {"overdue": "yes", "q": "Member"}
+        )
+
+    assert response.status_code == 200
+    assert len(response.context["cl"].result_list) == min(
+        50, 2 * places * places - 2 * places
+    )
