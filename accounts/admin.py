@@ -95,7 +95,7 @@ class UserAdmin(PhoneSearchMixin, SimpleHistoryAdmin, DjangoUserAdmin):
         return qs.filter(
             Q(pk=request.user.pk)
             | Q(memberships__group__coordinator=request.user)
-            | Q(pk__in=registered, is_staff=False)
+            | Q(pk__in=registered, is_staff=False, memberships__isnull=True)
         ).distinct()
 
     def get_object(self, request, object_id, from_field=None):

@@ -192,10 +192,10 @@ class RoundInline(admin.TabularInline):
     model = Round
     extra = 0
     fields = (
-        "cycle",
+        "cycle_number",
         "number",
         "due_date",
-        "recipient",
+        "collects",
         "status",
         "collected_by",
         "payout_amount",
@@ -218,6 +218,14 @@ class RoundInline(admin.TabularInline):
     @staticmethod
     def _payout(obj):
         return getattr(obj, "payout", None)
+
+    @admin.display(description="cycle")
+    def cycle_number(self, obj):
+        return obj.cycle.number
+
+    @admin.display(description="collects")
+    def collects(self, obj):
+        return obj.recipient.member if obj.recipient else "-"
 
     @admin.display(description="collected by")
     def collected_by(self, obj):
@@ -309,6 +317,16 @@ class ThriftGroupAdmin(ScopedAdmin):
     @admin.display(description="places", ordering="active_places")
     def places(self, obj):
         return obj.active_places
+
+    def get_inlines(self, request, obj):
+        # A new group has no rounds yet; they come with its first cycle.
+        return self.inlines if obj else (MembershipInline,)
+
+    def get_changeform_initial_data(self, request):
+        return {
+            "coordinator": request.user.pk,
+            **super().get_changeform_initial_data(request),
+        }
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "coordinator" and not request.user.is_superuser:
@@ -532,7 +550,7 @@ class ThriftGroupAdmin(ScopedAdmin):
             request,
             "thriftgroup/record_payout.html",
             {
-                "title": f"Record payout: {r}",
+                "title": "Record payout",
                 "form": form,
                 "original": group,
                 "round": r,
@@ -869,7 +887,7 @@ class ContributionAdmin(PhoneSearchMixin, ReadOnlyMoneyAdmin):
         "membership__member__phone",
         "reference",
     )
-    search_help_text = "Member name, phone (any form) or payment reference"
+    search_help_text = "Name, phone or reference"
     phone_search_field = "membership__member__phone"
     # Row labels name the round, which names its cycle's group.
     list_select_related = ("group", "round__cycle__group", "membership__member")

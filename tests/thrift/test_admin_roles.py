@@ -290,7 +290,9 @@ def test_autocompletes_offer_only_their_own_groups_and_members(
     assert autocomplete(client, "thriftgroup", "coordinator") == {coordinator.pk}
 
 
-def test_a_member_someone_registered_is_theirs_until_placed(client, coordinator):
+def test_a_member_someone_registered_is_theirs_until_placed(
+    client, coordinator, theirs
+):
     client.force_login(coordinator)
     response = client.post(
         reverse("admin:accounts_user_add"),
@@ -310,6 +312,12 @@ def test_a_member_someone_registered_is_theirs_until_placed(client, coordinator)
     assert response.status_code == 302
     assert newbie.phone == "+2348123456789"
     assert newbie.pk in autocomplete(client, "membership", "member")
+
+    theirs.cycles.update(status="closed")
+    services.join_group(theirs, newbie, by=theirs.coordinator, route="t")
+
+    assert newbie.pk not in autocomplete(client, "membership", "member")
+    assert client.get(url(User, "change", newbie.pk)).status_code == 404
 
 
 def test_coordinator_sees_only_their_members_among_users(
