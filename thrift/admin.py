@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import formats
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -240,7 +241,7 @@ class RoundInline(admin.TabularInline):
     @admin.display(description="paid on")
     def paid_on(self, obj):
         payout = self._payout(obj)
-        return payout.paid_on if payout else "-"
+        return formats.localize(payout.paid_on) if payout else "-"
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -896,8 +897,8 @@ class ContributionAdmin(PhoneSearchMixin, ReadOnlyMoneyAdmin):
         "round",
         "membership",
         "due_date",
-        "amount_due",
-        "amount_paid",
+        "amount_due_money",
+        "amount_paid_money",
         "status",
         "paid_on",
         "method",
@@ -1028,9 +1029,9 @@ class PayoutAdmin(PhoneSearchMixin, ReadOnlyMoneyAdmin):
         "cycle",
         "round",
         "membership",
-        "pot",
-        "fee",
-        "amount",
+        "pot_money",
+        "fee_money",
+        "amount_money",
         "paid_on",
         "reference",
         "override_reason",
@@ -1047,9 +1048,14 @@ class PayoutAdmin(PhoneSearchMixin, ReadOnlyMoneyAdmin):
     def recipient_name(self, obj):
         return obj.membership.member
 
-    @admin.display(description="override", boolean=True)
+    @admin.display(description="override")
     def overridden(self, obj):
-        return bool(obj.override_reason)
+        if not obj.override_reason:
+            return "-"
+        return format_html(
+            '<span class="badge bg-warning" title="{}">override</span>',
+            obj.override_reason,
+        )
 
 
 @admin.register(PositionSwap)
