@@ -727,7 +727,7 @@ class MembershipAdmin(PhoneSearchMixin, ScopedAdmin):
         )
 
     def _leave(self, request, places):
-        left, already, waived, cancelled, refusals = 0, 0, 0, 0, []
+        left, already, waived, cancelled, refusals, owing = 0, 0, 0, 0, [], []
         for place in places:
             try:
                 result = services.leave_group(
@@ -742,6 +742,7 @@ class MembershipAdmin(PhoneSearchMixin, ScopedAdmin):
             left += 1
             waived += result.waived
             cancelled += result.cancelled_round is not None
+            owing.append(place)
             self.log_change(
                 request,
                 place,
@@ -760,6 +761,27 @@ class MembershipAdmin(PhoneSearchMixin, ScopedAdmin):
         level = messages.SUCCESS if left else messages.WARNING
         self.message_user(request, "; ".join(parts) + ".", level)
         self.message_refusals(request, refusals)
+        self._message_arrears(request, owing)
+
+    def _message_arrears(self, request, places, limit: int = 10):
+        """Say what each place that left still owes, so it is chased."""
+        for place in places[:limit]:
+            owed = place.contributions.filter(
+                status=Contribution.Status.PENDING
+            ).aggregate(
+                count=Count("pk"),
+                amount=Coalesce(
+                    Sum(F("amount_due") - F("amount_paid")), ZERO, **MONEY_SUM
+                ),
+            )
+            if owed["count"]:
+                self.message_user(
+                    request,
+                    f"{place.member} still owes {place.group.money(owed['amount'])} "
+                    f"on {plural(owed['count'], 'contribution')}; it stays as "
+                    "arrears.",
+                    messages.WARNING,
+                )
 
 
 @admin.register(Cycle)

@@ -812,3 +812,23 @@ def test_contributions_list_queries_do_not_grow_with_rows(
     assert len(response.context["cl"].result_list) == min(
         50, 2 * places * places - 2 * places
     )
+
+
+def test_leaving_after_collecting_keeps_the_rest_as_arrears(coord_client, coordinator):
+    group, members, cycle = running_group(coordinator=coordinator)
+    pay_round(cycle, 1, coordinator)
+    services.record_payout(round_one(cycle), by=coordinator, route="test")
+    collected = members[0]
+
+    response = run_action(coord_client, "membership", "leave_group", [collected], go=1)
+
+    assert messages_of(response) == [
+        "1 left the group; 0 contributions waived; 0 rounds cancelled.",
+        f"{collected.member} still owes ₦20,000.00 on 2 contributions; it stays "
+        "as arrears.",
+    ]
+    assert list(
+        Contribution.objects.filter(membership=collected)
+        .order_by("round__number")
+        .values_list("status", flat=True)
+    ) == ["paid", "pending", "pending"]
