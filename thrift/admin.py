@@ -183,6 +183,23 @@ class MembershipInline(ScopedForeignKeysMixin, admin.TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("member")
 
+    @staticmethod
+    def _cycle_running(group) -> bool:
+        return (
+            group is not None and group.cycles.filter(status=Cycle.Status.OPEN).exists()
+        )
+
+    def has_add_permission(self, request, obj=None):
+        # Places join between cycles; the running order changes by swaps.
+        if self._cycle_running(obj):
+            return False
+        return super().has_add_permission(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        if self._cycle_running(obj):
+            return ("member", "position", "joined_at", "left_at")
+        return self.readonly_fields
+
     def has_delete_permission(self, request, obj=None):
         # Leaving ends a place through the "Leave group" action; its money
         # records stay.
@@ -605,6 +622,8 @@ class ThriftGroupAdmin(ScopedAdmin):
         return reverse("admin:thrift_thriftgroup_change", args=[group.pk])
 
 
+# Limitation: a place added on the membership page skips join_group, so
+# the running-cycle and two-hands refusals hold only on the group page.
 @admin.register(Membership)
 class MembershipAdmin(PhoneSearchMixin, ScopedAdmin):
     list_display = ("member", "group", "position", "phone", "joined_at", "is_active")

@@ -832,3 +832,22 @@ def test_leaving_after_collecting_keeps_the_rest_as_arrears(coord_client, coordi
         .order_by("round__number")
         .values_list("status", flat=True)
     ) == ["paid", "pending", "pending"]
+
+
+def test_a_running_cycle_fixes_the_places_on_the_group_page(coord_client, coordinator):
+    group, members, cycle = running_group(coordinator=coordinator)
+    waiting = make_group(coordinator=coordinator)
+
+    running_page = coord_client.get(
+        reverse("admin:thrift_thriftgroup_change", args=[group.pk])
+    )
+    waiting_page = coord_client.get(
+        reverse("admin:thrift_thriftgroup_change", args=[waiting.pk])
+    )
+
+    running_places = running_page.context["inline_admin_formsets"][0]
+    waiting_places = waiting_page.context["inline_admin_formsets"][0]
+    assert running_places.has_add_permission is False
+    assert set(running_places.readonly_fields) >= {"member", "position"}
+    assert waiting_places.has_add_permission is True
+    assert "position" not in waiting_places.readonly_fields
