@@ -385,7 +385,7 @@ class ThriftGroupAdmin(ScopedAdmin):
         ]
 
     def _group_for(self, request, object_id, has_permission) -> ThriftGroup:
-        group = get_object_or_404(self.get_queryset(request), pk=object_id)
+        group = self.get_object(request, object_id)
         if not has_permission(request, group):
             raise PermissionDenied
         return group
@@ -509,9 +509,12 @@ class ThriftGroupAdmin(ScopedAdmin):
         if request.method == "POST":
             # The round shown on the page, so that a second submit cannot
             # pay out the round after it.
+            round_id = request.POST.get("round", "")
+            if not round_id.isdigit():
+                raise Http404("No such round.")
             r = get_object_or_404(
                 Round.objects.select_related("group", "cycle", "recipient__member"),
-                pk=request.POST.get("round"),
+                pk=round_id,
                 group=group,
             )
         else:

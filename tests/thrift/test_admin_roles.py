@@ -418,3 +418,30 @@ def test_owner_acts_on_every_group(client, owner, theirs):
 
     assert response.status_code == 200
     assert response.context["round"] == theirs.rounds.get(number=2)
+
+
+def test_group_pages_answer_404_to_a_malformed_or_foreign_round(
+    client, coordinator, mine, theirs
+):
+    client.force_login(coordinator)
+    before = snapshot()
+
+    statuses = [
+        client.get(url(ThriftGroup, "start_cycle", "abc")).status_code,
+        client.get(url(ThriftGroup, "record_payout", "999999")).status_code,
+        client.post(
+            url(ThriftGroup, "record_payout", mine.pk),
+            {"round": "x1", "paid_on": "2026-03-01"},
+        ).status_code,
+        client.post(
+            url(ThriftGroup, "record_payout", mine.pk),
+            {
+                "round": theirs.rounds.get(number=2).pk,
+                "paid_on": "2026-03-01",
+                "override_reason": "try",
+            },
+        ).status_code,
+    ]
+
+    assert statuses == [404, 404, 404, 404]
+    assert snapshot() == before
