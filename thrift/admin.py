@@ -166,6 +166,13 @@ class ReadOnlyMoneyAdmin(ScopedAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        # A row is changed by the actions (change permission on the model),
+        # never saved from its own page.
+        if obj is not None:
+            return False
+        return super().has_change_permission(request, obj)
+
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser and super().has_delete_permission(request, obj)
 
@@ -950,6 +957,9 @@ class ContributionAdmin(PhoneSearchMixin, ReadOnlyMoneyAdmin):
         "recorded_by",
         "updated_at",
     )
+    # Only what is listed shows, all of it read-only: the raw amounts never
+    # become form fields.
+    fields = readonly_fields
     date_hierarchy = "due_date"
     actions = ("mark_paid",)
     change_list_template = "admin/thrift/contribution/change_list.html"
@@ -1082,6 +1092,7 @@ class PayoutAdmin(PhoneSearchMixin, ReadOnlyMoneyAdmin):
         "recorded_by",
         "created_at",
     )
+    fields = readonly_fields
     date_hierarchy = "paid_on"
 
     pot_money = money("pot", "pot")

@@ -445,3 +445,20 @@ def test_group_pages_answer_404_to_a_malformed_or_foreign_round(
 
     assert statuses == [404, 404, 404, 404]
     assert snapshot() == before
+
+
+def test_a_contribution_form_writes_no_money(client, coordinator, mine):
+    client.force_login(coordinator)
+    c = Contribution.objects.filter(group=mine, status="pending").first()
+    before = snapshot()
+
+    page = client.get(url(Contribution, "change", c.pk))
+    response = client.post(
+        url(Contribution, "change", c.pk),
+        {"amount_paid": "10000.00", "status": "paid", "amount_due": "1.00"},
+    )
+
+    assert page.context["has_change_permission"] is False
+    assert "₦10,000.00" in page.content.decode()
+    assert response.status_code == 403
+    assert snapshot() == before
