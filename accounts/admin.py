@@ -2,18 +2,38 @@ from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
+from django.http import Http404
 
 from reports.history_admin import AuditedHistoryAdmin
 
 from .models import Role, User
 from .roles import sees_everything
+from .validators import normalize_phone
 
 BANK_FIELDS = ("phone", "account_number", "bank_name", "account_name")
 
 
+class PhoneSearchMixin:
+    """Finds a phone number however it is written: 0812..., +234812...,
+    234 812 ... all match the stored E.164 form."""
+
+    phone_search_field = "phone"
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(
+            request, queryset, search_term
+        )
+        try:
+            phone = normalize_phone(search_term)
+        except ValidationError:
+            return results, may_have_duplicates
+        return results | queryset.filter(**{self.phone_search_field: phone}), True
+
+
 @admin.register(User)
-class UserAdmin(AuditedHistoryAdmin, DjangoUserAdmin):
+class UserAdmin(PhoneSearchMixin, AuditedHistoryAdmin, DjangoUserAdmin):
     list_display = (
         "username",
         "first_name",
@@ -70,10 +90,44 @@ class UserAdmin(AuditedHistoryAdmin, DjangoUserAdmin):
         qs = super().get_queryset(request)
         if sees_everything(request.user):
             return qs
-        # A coordinator sees themself and the members of their own groups.
+        # A coordinator sees themself, the members of their own groups and
+        # the people they registered who have no place yet.
+        registered = User.history.filter(
+            history_type="+", history_user=request.user
+        ).values("id")
         return qs.filter(
-            Q(pk=request.user.pk) | Q(memberships__group__coordinator=request.user)
+            Q(pk=request.user.pk)
+            | Q(memberships__group__coordinator=request.user)
+            | Q(pk__in=registered, is_staff=False, memberships__isnull=True)
         ).distinct()
+
+    def get_object(self, request, object_id, from_field=None):
+        # Another coordinator's member answers 404, not a redirect.
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404(f"No user {object_id} that you can see.")
+        return obj
+
+    def has_view_permission(self, request, obj=None):
+        if obj is not None and not sees_everything(request.user):
+            if not self.get_queryset(request).filter(pk=obj.pk).exists():
+                return False
+        return super().has_view_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and not sees_everything(request.user):
+            if not self.get_queryset(request).filter(pk=obj.pk).exists():
+                return False
+        return super().has_change_permission(request, obj)
+
+    def revert_disabled(self, request, obj=None):
+        # A revert writes every column back, staff status included.
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied("Past versions are shown, never written back.")
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)

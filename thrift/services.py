@@ -180,16 +180,12 @@ def start_cycle(
         for place in _assign_positions(places, order_method, seed):
             stamp(place, by, route).save(update_fields=["position"])
 
-        last = group.cycles.aggregate(n=Max("number"), last_due=Max("rounds__due_date"))
-        if start_date is None:
-            if last["last_due"]:
-                start_date = group.next_period_after(last["last_due"])
-            else:
-                start_date = group.start_date
+        number = group.cycles.aggregate(n=Max("number"))["n"] or 0
+        start_date = start_date or next_cycle_start(group)
         cycle = stamp(
             Cycle(
                 group=group,
-                number=(last["n"] or 0) + 1,
+                number=number + 1,
                 start_date=start_date,
                 order_method=order_method,
                 draw_seed=seed if order_method == Cycle.OrderMethod.RANDOM else None,
@@ -215,6 +211,13 @@ def start_cycle(
         by.pk,
     )
     return cycle
+
+
+def next_cycle_start(group: ThriftGroup) -> datetime.date:
+    """Where the next cycle of `group` starts: one period after the last
+    round of the cycles so far, or the group's start date for its first."""
+    last_due = group.rounds.aggregate(last=Max("due_date"))["last"]
+    return group.next_period_after(last_due) if last_due else group.start_date
 
 
 def _create_rounds(

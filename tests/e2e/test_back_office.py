@@ -61,7 +61,7 @@ def test_create_a_group_and_add_members_inline(page):
     page.fill("input[name=contribution_amount]", "5000")
     page.select_option("select[name=frequency]", "weekly")
     page.fill("input[name=start_date]", "2026-12-07")
-    page.click(".nav-tabs >> text=Memberships")
+    page.click(".nav-tabs >> text=Places")
     for n, member in enumerate([first, second]):
         page.click(".add-row a, a:has-text('Add another')")
         choose(page, f"id_memberships-{n}-member", member.last_name, str(member))

@@ -1,0 +1,112 @@
+"""Forms of the admin's intermediate pages: what staff type before an
+action calls a service. They convert and check input only; the rules stay
+in `thrift.services`."""
+
+from decimal import Decimal
+
+from django import forms
+from django.contrib.admin.widgets import AdminDateWidget
+
+from .models import Cycle, PaymentMethod, lagos_today
+
+
+class StyledForm(forms.Form):
+    """Inputs styled like the rest of the (Bootstrap) admin."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if widget.is_hidden or isinstance(widget, forms.RadioSelect):
+                continue
+            css = widget.attrs.get("class", "")
+            widget.attrs["class"] = f"{css} form-control".strip()
+
+
+class ActionForm(StyledForm):
+    """Carries the changelist selection and action name through the page."""
+
+    action = forms.CharField(widget=forms.HiddenInput)
+    select_across = forms.BooleanField(
+        required=False, initial=False, widget=forms.HiddenInput
+    )
+    confirm = forms.CharField(widget=forms.HiddenInput, initial="yes")
+
+
+class MarkPaidForm(ActionForm):
+    paid_on = forms.DateField(
+        label="paid on",
+        initial=lagos_today,
+        widget=AdminDateWidget,
+        help_text="The day the money came in (Africa/Lagos).",
+    )
+    method = forms.ChoiceField(choices=PaymentMethod.choices, initial="cash")
+    reference = forms.CharField(
+        max_length=100,
+        required=False,
+        help_text="Teller, transfer or receipt number, if any.",
+    )
+    amount = forms.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+        help_text="For a part payment only: the sum paid on each selected "
+        "contribution. Leave empty to pay each balance in full.",
+    )
+
+
+class StartCycleForm(ActionForm):
+    start_date = forms.DateField(
+        label="first due date",
+        required=False,
+        widget=AdminDateWidget,
+        help_text="Due date of round 1. Leave empty to use each group's next "
+        "due date, shown above.",
+    )
+    order_method = forms.ChoiceField(
+        label="payout order",
+        choices=Cycle.OrderMethod.choices,
+        initial=Cycle.OrderMethod.JOIN_ORDER,
+        widget=forms.RadioSelect,
+        help_text="How places without a position set by hand are ordered. A "
+        "random draw keeps its seed with the cycle so it can be replayed.",
+    )
+
+
+class RecordPayoutForm(StyledForm):
+    paid_on = forms.DateField(
+        label="paid on", initial=lagos_today, widget=AdminDateWidget
+    )
+    reference = forms.CharField(
+        max_length=100,
+        required=False,
+        help_text="Transfer reference or receipt number.",
+    )
+    override_reason = forms.CharField(
+        label="override reason",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Contributions are outstanding: say why the pot is paid out "
+        "anyway. It is kept with the payout.",
+    )
+
+    def __init__(self, *args, needs_override: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.needs_override = needs_override
+        if needs_override:
+            self.fields["override_reason"].required = True
+        else:
+            del self.fields["override_reason"]
+
+
+class SwapPositionsForm(ActionForm):
+    positions = forms.CharField(widget=forms.HiddenInput)
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why the payout order changes; kept with the swap.",
+    )
+
+
+class LeaveGroupForm(ActionForm):
+    pass
