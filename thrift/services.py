@@ -181,16 +181,12 @@ def start_cycle(
             stamp(place, by, route).save(update_fields=["position"])
 
         last = group.cycles.aggregate(n=Max("number"), last_due=Max("rounds__due_date"))
-        if start_date is None:
-            if last["last_due"]:
-                start_date = group.next_period_after(last["last_due"])
-            else:
-                start_date = group.start_date
+        anchor, offset = _schedule(group, start_date, last["last_due"])
         cycle = stamp(
             Cycle(
                 group=group,
                 number=(last["n"] or 0) + 1,
-                start_date=start_date,
+                start_date=group.due_date(anchor, offset + 1),
                 order_method=order_method,
                 draw_seed=seed if order_method == Cycle.OrderMethod.RANDOM else None,
                 started_by=by,
@@ -199,7 +195,9 @@ def start_cycle(
             route,
         )
         cycle.save()
-        _create_rounds(cycle, group, places, by=by, route=route)
+        _create_rounds(
+            cycle, group, places, anchor=anchor, offset=offset, by=by, route=route
+        )
 
         if group.status != GroupStatus.ACTIVE:
             group.status = GroupStatus.ACTIVE
@@ -217,8 +215,38 @@ def start_cycle(
     return cycle
 
 
+def _schedule(
+    group: ThriftGroup,
+    start_date: datetime.date | None,
+    last_due: datetime.date | None,
+) -> tuple[datetime.date, int]:
+    """Where the new cycle's due dates are counted from: a date and how many
+    periods after it the first round falls, less one.
+
+    A following cycle carries on the group's own schedule one period after
+    the last due date, so a group that began on 31 January keeps falling due
+    on the last day of the month in every cycle, not on the 30th once April
+    has passed.
+    """
+    if start_date is not None:
+        return start_date, 0
+    if last_due is None:
+        return group.start_date, 0
+    index = group.schedule_index(last_due)
+    if index is None:
+        return group.next_period_after(last_due), 0
+    return group.start_date, index
+
+
 def _create_rounds(
-    cycle: Cycle, group: ThriftGroup, places: list[Membership], *, by: User, route: str
+    cycle: Cycle,
+    group: ThriftGroup,
+    places: list[Membership],
+    *,
+    anchor: datetime.date,
+    offset: int,
+    by: User,
+    route: str,
 ) -> None:
     by_position = sorted(places, key=lambda p: p.position)
     rounds = [
@@ -226,7 +254,7 @@ def _create_rounds(
             group=group,
             cycle=cycle,
             number=place.position,
-            due_date=group.due_date(cycle.start_date, place.position),
+            due_date=group.due_date(anchor, offset + place.position),
             recipient=place,
         )
         for place in by_position
