@@ -287,7 +287,12 @@ def _create_rounds(
 
 
 def close_cycle(cycle: Cycle, *, by: User, route: str) -> Cycle:
-    """Close `cycle` once every round is paid out (or cancelled)."""
+    """Close `cycle` once every round is paid out (or cancelled), and mark
+    the group completed until its next cycle starts.
+
+    Refused while rounds are open (the message lists them) and for a cycle
+    already closed. Contributions still owed stay owed as arrears.
+    """
     with transaction.atomic():
         cycle = (
             Cycle.objects.select_for_update().select_related("group").get(pk=cycle.pk)
@@ -302,6 +307,8 @@ def close_cycle(cycle: Cycle, *, by: User, route: str) -> Cycle:
         )
         if waiting:
             shown = ", ".join(str(n) for n in waiting[:10])
+            if len(waiting) > 10:
+                shown += f" and {len(waiting) - 10} more"
             raise err.CycleNotFinished(
                 f"{cycle} cannot close: round(s) {shown} are not paid out yet."
             )

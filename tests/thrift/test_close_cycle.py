@@ -185,3 +185,15 @@ def test_schedule_index_finds_a_date_on_the_groups_schedule(frequency, date, ind
     assert group.schedule_index(date) == index
     if index is not None:
         assert group.due_date(group.start_date, index) == date
+
+
+def test_a_long_list_of_open_rounds_is_cut_short():
+    group, _, cycle = running_group(13, frequency="daily")
+
+    with pytest.raises(err.CycleNotFinished) as refusal:
+        close(cycle)
+
+    assert str(refusal.value) == (
+        f"{group.name} cycle 1 cannot close: round(s) 1, 2, 3, 4, 5, 6, 7, 8, 9, "
+        "10 and 3 more are not paid out yet."
+    )
