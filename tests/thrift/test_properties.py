@@ -34,6 +34,7 @@ operations = st.one_of(
     st.tuples(st.just("swap"), st.integers(0, 9), st.integers(0, 9)),
     st.tuples(st.just("leave"), st.integers(0, 9), st.integers(0, 200)),
     st.tuples(st.just("close")),
+    st.tuples(st.just("finish")),
     st.tuples(st.just("intrude"), st.integers(0, 99)),
 )
 
@@ -137,6 +138,17 @@ class Run:
         cycle = self.open_cycle()
         if cycle is not None:
             services.close_cycle(cycle, by=self.by, route=ROUTE)
+
+    def finish(self):
+        """Pay out every open round, with a reason, and close the cycle."""
+        cycle = self.open_cycle()
+        if cycle is None:
+            return
+        for r in cycle.rounds.filter(status="open").order_by("number"):
+            services.record_payout(
+                r, by=self.by, route=ROUTE, override_reason="members agreed"
+            )
+        services.close_cycle(cycle, by=self.by, route=ROUTE)
 
     def intrude(self, index):
         c = pick(
