@@ -135,8 +135,8 @@ class ThriftGroup(models.Model):
         return self.due_date(date, 2)
 
     def schedule_index(self, date: datetime.date) -> int | None:
-        """Which due date counted from the group's start `date` is (1 for the
-        start date itself), or None when it is not on that schedule."""
+        """The number of `date` on the group's schedule counted from its
+        start date (1 for the start date itself); None when off schedule."""
         days = (date - self.start_date).days
         if days < 0:
             return None

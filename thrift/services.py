@@ -125,6 +125,8 @@ def _assign_positions(
     places: list[Membership], method: str, seed: int | None
 ) -> list[Membership]:
     """Fill empty positions 1..N; return the places whose position changed."""
+    # Limitation: positions left from the last cycle count as set by hand;
+    # after a place leaves, one beyond the new count must be cleared first.
     count = len(places)
     for place in places:
         if place.position is not None and place.position > count:
