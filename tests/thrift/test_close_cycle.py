@@ -197,3 +197,35 @@ def test_a_long_list_of_open_rounds_is_cut_short():
         f"{group.name} cycle 1 cannot close: round(s) 1, 2, 3, 4, 5, 6, 7, 8, 9, "
         "10 and 3 more are not paid out yet."
     )
+
+
+def test_a_position_left_beyond_the_places_after_a_leaver_must_be_cleared():
+    group, places, cycle = running_group(3)
+    for r in cycle.rounds.order_by("number"):
+        pay_out(r)
+    services.leave_group(places[0], by=group.coordinator, route=ROUTE)
+    close(cycle)
+    places[2].member.first_name, places[2].member.last_name = "Kemi", "Ojo"
+    places[2].member.save()
+    before = state_of(group)
+
+    with pytest.raises(err.InvalidPositions) as refusal:
+        services.start_cycle(group, by=group.coordinator, route=ROUTE)
+
+    assert str(refusal.value) == (
+        "Kemi Ojo is set to position 3, but the group has only 2 places. Clear or "
+        "lower that position."
+    )
+    assert state_of(group) == before
+    places[2].refresh_from_db()
+    places[2].position = None
+    services.stamp(places[2], group.coordinator, ROUTE).save()
+
+    second = services.start_cycle(group, by=group.coordinator, route=ROUTE)
+
+    assert list(
+        second.rounds.order_by("number").values_list("recipient", flat=True)
+    ) == [
+        places[2].pk,
+        places[1].pk,
+    ]
