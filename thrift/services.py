@@ -373,7 +373,8 @@ def pay_contribution(
     Returns the contribution and whether anything changed. A contribution
     already paid is left alone (idempotent), as is a repeat of the part
     payment with the same reference. Refuses a waived contribution, an
-    amount that is not positive, and more than the balance.
+    amount that is not positive, more than the balance, and a payment date
+    after today in Africa/Lagos.
     """
     c, received = _pay(
         contribution,
@@ -414,6 +415,7 @@ def _pay(
         if reference and c.reference == reference and c.amount_paid > 0:
             return c, ZERO
 
+        _refuse_future_date(c, paid_on)
         balance = c.amount_due - c.amount_paid
         amount = balance if amount is None else to_money(amount)
         if amount <= 0:
@@ -484,6 +486,13 @@ def mark_paid(
     return result
 
 
+def _refuse_future_date(record, paid_on: datetime.date | None) -> None:
+    if paid_on is not None and paid_on > lagos_today():
+        raise err.InvalidPayment(
+            f"{record}: the date paid, {paid_on:%d %b %Y}, is after today."
+        )
+
+
 # --- payouts ------------------------------------------------------------
 
 
@@ -548,7 +557,7 @@ def record_payout(
     Refused when the round already has a payout or was cancelled, when the
     recipient has already collected in this cycle, and when contributions
     are still outstanding unless `override_reason` says why (it is kept with
-    the payout). Two staff recording the same payout at once get one payout;
+    the payout), and when `paid_on` is after today in Africa/Lagos. Two staff recording the same payout at once get one payout;
     the second is refused with PayoutExists.
     """
     override_reason = (override_reason or "").strip()
@@ -610,6 +619,7 @@ def _record_payout(
     # A place leaving at the same moment waives shares of this round; lock
     # them so the pot is quoted on what is committed.
     list(r.contributions.select_for_update().order_by("pk").values_list("pk"))
+    _refuse_future_date(r, paid_on)
     quote = quote_payout(r)
     if quote.needs_override and not override_reason:
         raise err.OutstandingContributions(

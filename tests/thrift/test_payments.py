@@ -355,3 +355,20 @@ def test_an_inactive_coordinator_may_not_mark_paid(group_and_places):
         pay(share(cycle, places[0]))
 
     assert state_of(group) == before
+
+
+def test_a_payment_dated_after_today_is_refused(group_and_places):
+    group, places, cycle = group_and_places
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    before = state_of(group)
+
+    with pytest.raises(err.InvalidPayment) as refusal:
+        services.pay_contribution(
+            share(cycle, places[0]), by=group.coordinator, route=ROUTE, paid_on=tomorrow
+        )
+
+    assert str(refusal.value) == (
+        f"Kemi Ojo - {group.name} C1 R1: the date paid, "
+        f"{tomorrow:%d %b %Y}, is after today."
+    )
+    assert state_of(group) == before
