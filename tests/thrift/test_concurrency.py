@@ -7,11 +7,11 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from tests.factories import running_group
+from tests.factories import make_group, make_places, running_group
 from tests.thrift.support import ROUTE
 from thrift import exceptions as err
 from thrift import services
-from thrift.models import Contribution, Payout, Round
+from thrift.models import Contribution, Cycle, Payout, Round
 
 pytestmark = [pytest.mark.mysql_only, pytest.mark.django_db(transaction=True)]
 
@@ -109,3 +109,29 @@ def test_two_part_payments_at_once_both_count():
     assert sorted(o[1] for o in outcomes) == [True, True], outcomes
     c.refresh_from_db()
     assert (c.status, c.amount_paid) == ("paid", Decimal("10000.00"))
+
+
+def test_two_starts_of_the_same_group_make_one_cycle():
+    group = make_group()
+    make_places(group, 3)
+
+    outcomes = at_once(
+        lambda: services.start_cycle(group, by=group.coordinator, route=ROUTE)
+    )
+
+    cycles = [o for o in outcomes if isinstance(o, Cycle)]
+    refusals = [o for o in outcomes if isinstance(o, err.CycleStillOpen)]
+    assert (len(cycles), len(refusals)) == (1, 1), outcomes
+    assert Cycle.objects.filter(group=group).count() == 1
+    assert Contribution.objects.filter(group=group).count() == 9
+
+
+def test_two_leaves_of_the_same_place_end_it_once():
+    group, places, cycle = running_group(3)
+
+    outcomes = at_once(
+        lambda: services.leave_group(places[2], by=group.coordinator, route=ROUTE)
+    )
+
+    assert sorted(o.changed for o in outcomes) == [False, True], outcomes
+    assert places[2].history.filter(left_at__isnull=False).count() == 1
