@@ -45,13 +45,11 @@ def owner_client(client, owner):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Skip tests marked mysql_only unless the suite runs on MySQL/MariaDB:
-    SQLite locks the whole file, so row-lock races cannot happen there."""
     from django.conf import settings
 
     if settings.DATABASES["default"]["ENGINE"].endswith("mysql"):
         return
-    skip = pytest.mark.skip(reason="needs MariaDB/MySQL row locks")
+    skip = pytest.mark.skip(reason="needs MariaDB/MySQL: run with DB_ENGINE=mysql")
     for item in items:
-        if item.get_closest_marker("mysql_only"):
+        if "mysql_only" in item.keywords:
             item.add_marker(skip)
