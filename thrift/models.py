@@ -172,6 +172,21 @@ class ThriftGroup(models.Model):
         """The date one period after `date`: where a following cycle starts."""
         return self.due_date(date, 2)
 
+    def schedule_index(self, date: datetime.date) -> int | None:
+        """The number of `date` on the group's schedule counted from its
+        start date (1 for the start date itself); None when off schedule."""
+        days = (date - self.start_date).days
+        if days < 0:
+            return None
+        if self.frequency == Frequency.DAILY:
+            return days + 1
+        if self.frequency in (Frequency.WEEKLY, Frequency.BIWEEKLY):
+            step = 7 if self.frequency == Frequency.WEEKLY else 14
+            return days // step + 1 if days % step == 0 else None
+        months = (date.year - self.start_date.year) * 12 + date.month
+        months -= self.start_date.month
+        return months + 1 if add_months(self.start_date, months) == date else None
+
     def service_fee(self, pot: Decimal) -> Decimal:
         """The coordinator's fee taken from `pot`, never more than the pot."""
         if self.fee_type == FeeType.FIXED:

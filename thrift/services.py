@@ -125,6 +125,8 @@ def _assign_positions(
     places: list[Membership], method: str, seed: int | None
 ) -> list[Membership]:
     """Fill empty positions 1..N; return the places whose position changed."""
+    # Limitation: positions left from the last cycle count as set by hand;
+    # after a place leaves, one beyond the new count must be cleared first.
     count = len(places)
     for place in places:
         if place.position is not None and place.position > count:
@@ -180,13 +182,13 @@ def start_cycle(
         for place in _assign_positions(places, order_method, seed):
             stamp(place, by, route).save(update_fields=["position"])
 
-        number = group.cycles.aggregate(n=Max("number"))["n"] or 0
-        start_date = start_date or next_cycle_start(group)
+        last = group.cycles.aggregate(n=Max("number"), last_due=Max("rounds__due_date"))
+        anchor, offset = _schedule(group, start_date, last["last_due"])
         cycle = stamp(
             Cycle(
                 group=group,
-                number=number + 1,
-                start_date=start_date,
+                number=(last["n"] or 0) + 1,
+                start_date=group.due_date(anchor, offset + 1),
                 order_method=order_method,
                 draw_seed=seed if order_method == Cycle.OrderMethod.RANDOM else None,
                 started_by=by,
@@ -195,7 +197,9 @@ def start_cycle(
             route,
         )
         cycle.save()
-        _create_rounds(cycle, group, places, by=by, route=route)
+        _create_rounds(
+            cycle, group, places, anchor=anchor, offset=offset, by=by, route=route
+        )
 
         if group.status != GroupStatus.ACTIVE:
             group.status = GroupStatus.ACTIVE
@@ -213,15 +217,51 @@ def start_cycle(
     return cycle
 
 
+def _schedule(
+    group: ThriftGroup,
+    start_date: datetime.date | None,
+    last_due: datetime.date | None,
+) -> tuple[datetime.date, int]:
+    """Where the new cycle's due dates are counted from: a date and how many
+    periods after it the first round falls, less one.
+
+    A following cycle carries on the group's own schedule one period after
+    the last due date, so a group that began on 31 January keeps falling due
+    on the last day of the month in every cycle, not on the 30th once April
+    has passed.
+    """
+    if last_due is None:
+        natural = (group.start_date, 0)
+    else:
+        index = group.schedule_index(last_due)
+        if index is None:
+            natural = (group.next_period_after(last_due), 0)
+        else:
+            natural = (group.start_date, index)
+    # A chosen date that is the schedule's own next date (the admin offers
+    # it as the default) keeps the schedule's month-end anchoring.
+    if start_date is None or start_date == group.due_date(natural[0], natural[1] + 1):
+        return natural
+    return start_date, 0
+
+
 def next_cycle_start(group: ThriftGroup) -> datetime.date:
-    """Where the next cycle of `group` starts: one period after the last
-    round of the cycles so far, or the group's start date for its first."""
+    """The first due date of the next cycle of `group` when no date is
+    chosen: the group's start date, or the next date on its schedule."""
     last_due = group.rounds.aggregate(last=Max("due_date"))["last"]
-    return group.next_period_after(last_due) if last_due else group.start_date
+    anchor, offset = _schedule(group, None, last_due)
+    return group.due_date(anchor, offset + 1)
 
 
 def _create_rounds(
-    cycle: Cycle, group: ThriftGroup, places: list[Membership], *, by: User, route: str
+    cycle: Cycle,
+    group: ThriftGroup,
+    places: list[Membership],
+    *,
+    anchor: datetime.date,
+    offset: int,
+    by: User,
+    route: str,
 ) -> None:
     by_position = sorted(places, key=lambda p: p.position)
     rounds = [
@@ -229,7 +269,7 @@ def _create_rounds(
             group=group,
             cycle=cycle,
             number=place.position,
-            due_date=group.due_date(cycle.start_date, place.position),
+            due_date=group.due_date(anchor, offset + place.position),
             recipient=place,
         )
         for place in by_position
@@ -262,7 +302,12 @@ def _create_rounds(
 
 
 def close_cycle(cycle: Cycle, *, by: User, route: str) -> Cycle:
-    """Close `cycle` once every round is paid out (or cancelled)."""
+    """Close `cycle` once every round is paid out (or cancelled), and mark
+    the group completed until its next cycle starts.
+
+    Refused while rounds are open (the message lists them) and for a cycle
+    already closed. Contributions still owed stay owed as arrears.
+    """
     with transaction.atomic():
         cycle = (
             Cycle.objects.select_for_update().select_related("group").get(pk=cycle.pk)
@@ -277,6 +322,8 @@ def close_cycle(cycle: Cycle, *, by: User, route: str) -> Cycle:
         )
         if waiting:
             shown = ", ".join(str(n) for n in waiting[:10])
+            if len(waiting) > 10:
+                shown += f" and {len(waiting) - 10} more"
             raise err.CycleNotFinished(
                 f"{cycle} cannot close: round(s) {shown} are not paid out yet."
             )
@@ -339,7 +386,8 @@ def pay_contribution(
     Returns the contribution and whether anything changed. A contribution
     already paid is left alone (idempotent), as is a repeat of the part
     payment with the same reference. Refuses a waived contribution, an
-    amount that is not positive, and more than the balance.
+    amount that is not positive, more than the balance, and a payment date
+    after today in Africa/Lagos.
     """
     c, received = _pay(
         contribution,
@@ -380,6 +428,7 @@ def _pay(
         if reference and c.reference == reference and c.amount_paid > 0:
             return c, ZERO
 
+        _refuse_future_date(c, paid_on)
         balance = c.amount_due - c.amount_paid
         amount = balance if amount is None else to_money(amount)
         if amount <= 0:
@@ -450,6 +499,13 @@ def mark_paid(
     return result
 
 
+def _refuse_future_date(record, paid_on: datetime.date | None) -> None:
+    if paid_on is not None and paid_on > lagos_today():
+        raise err.InvalidPayment(
+            f"{record}: the date paid, {paid_on:%d %b %Y}, is after today."
+        )
+
+
 # --- payouts ------------------------------------------------------------
 
 
@@ -514,7 +570,7 @@ def record_payout(
     Refused when the round already has a payout or was cancelled, when the
     recipient has already collected in this cycle, and when contributions
     are still outstanding unless `override_reason` says why (it is kept with
-    the payout). Two staff recording the same payout at once get one payout;
+    the payout), and when `paid_on` is after today in Africa/Lagos. Two staff recording the same payout at once get one payout;
     the second is refused with PayoutExists.
     """
     override_reason = (override_reason or "").strip()
@@ -576,6 +632,7 @@ def _record_payout(
     # A place leaving at the same moment waives shares of this round; lock
     # them so the pot is quoted on what is committed.
     list(r.contributions.select_for_update().order_by("pk").values_list("pk"))
+    _refuse_future_date(r, paid_on)
     quote = quote_payout(r)
     if quote.needs_override and not override_reason:
         raise err.OutstandingContributions(

@@ -323,3 +323,52 @@ def test_a_member_is_not_a_coordinator(group_and_places):
         services.pay_contribution(share(cycle, places[0]), by=make_user(), route=ROUTE)
 
     assert state_of(group) == before
+
+
+def test_an_auditor_may_not_mark_paid(group_and_places, auditor):
+    group, places, cycle = group_and_places
+    before = state_of(group)
+
+    with pytest.raises(err.NotAllowed):
+        services.pay_contribution(share(cycle, places[0]), by=auditor, route=ROUTE)
+
+    assert state_of(group) == before
+
+
+def test_the_platform_owner_may_mark_paid_in_any_group(group_and_places, owner):
+    group, places, cycle = group_and_places
+    c = share(cycle, places[0])
+
+    _, changed = services.pay_contribution(c, by=owner, route=ROUTE)
+
+    assert changed is True
+    assert last_history(c).history_user == owner
+
+
+def test_an_inactive_coordinator_may_not_mark_paid(group_and_places):
+    group, places, cycle = group_and_places
+    group.coordinator.is_active = False
+    group.coordinator.save()
+    before = state_of(group)
+
+    with pytest.raises(err.NotAllowed):
+        pay(share(cycle, places[0]))
+
+    assert state_of(group) == before
+
+
+def test_a_payment_dated_after_today_is_refused(group_and_places):
+    group, places, cycle = group_and_places
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    before = state_of(group)
+
+    with pytest.raises(err.InvalidPayment) as refusal:
+        services.pay_contribution(
+            share(cycle, places[0]), by=group.coordinator, route=ROUTE, paid_on=tomorrow
+        )
+
+    assert str(refusal.value) == (
+        f"Kemi Ojo - {group.name} C1 R1: the date paid, "
+        f"{tomorrow:%d %b %Y}, is after today."
+    )
+    assert state_of(group) == before

@@ -5,6 +5,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from tests.factories import make_staff, running_group
 from tests.thrift.support import ROUTE, contribution, last_history, state_of
@@ -264,3 +265,21 @@ def test_another_coordinator_may_not_record_a_payout():
 
     assert state_of(group) == before
     assert not Payout.objects.exists()
+
+
+def test_a_payout_dated_after_today_is_refused():
+    group, _, cycle = running_group(3)
+    first = cycle.rounds.get(number=1)
+    pay_all(first)
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    before = state_of(group)
+
+    with pytest.raises(err.InvalidPayment) as refusal:
+        services.record_payout(
+            first, by=group.coordinator, route=ROUTE, paid_on=tomorrow
+        )
+
+    assert str(refusal.value) == (
+        f"{group.name} C1 R1: the date paid, {tomorrow:%d %b %Y}, is after today."
+    )
+    assert state_of(group) == before
