@@ -18,6 +18,7 @@ from django.utils.html import format_html
 from accounts.admin import PhoneSearchMixin
 from accounts.models import User
 from accounts.roles import sees_everything
+from reports.audit import ADMIN_FORM
 from reports.history_admin import AuditedHistoryAdmin
 
 from . import services
@@ -25,6 +26,8 @@ from .exceptions import ThriftError
 from .forms import (
     LeaveGroupForm,
     MarkPaidForm,
+    MembershipForm,
+    PlacesFormSet,
     RecordPayoutForm,
     StartCycleForm,
     SwapPositionsForm,
@@ -43,6 +46,11 @@ from .money import ZERO, format_money
 from .scoping import scope_to_user
 
 logger = logging.getLogger(__name__)
+
+
+def route_of_form(request) -> str:
+    """The history route of a save from an admin form."""
+    return getattr(request, "history_route", ADMIN_FORM)
 
 
 def route(action: str) -> str:
@@ -170,6 +178,7 @@ class ReadOnlyMoneyAdmin(ScopedAdmin):
 
 class MembershipInline(ScopedForeignKeysMixin, admin.TabularInline):
     model = Membership
+    formset = PlacesFormSet
     extra = 0
     fields = ("member", "position", "joined_at", "left_at")
     readonly_fields = ("left_at",)
@@ -280,6 +289,24 @@ def next_open_round(group: ThriftGroup) -> Round | None:
 class ThriftGroupAdmin(ScopedAdmin):
     group_path = ""
     allow_revert = True
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Membership:
+            return super().save_formset(request, form, formset, change)
+        # New places join through the rule; edits of existing ones are saved
+        # (and stamped) as any admin form.
+        for place in formset.save(commit=False):
+            if place.pk is None:
+                services.join_group(
+                    place.group,
+                    place.member,
+                    by=request.user,
+                    route=route_of_form(request),
+                    position=place.position,
+                )
+            else:
+                services.stamp(place, request.user, route_of_form(request)).save()
+
     list_display = (
         "name",
         "frequency",
@@ -624,11 +651,10 @@ class ThriftGroupAdmin(ScopedAdmin):
         return reverse("admin:thrift_thriftgroup_change", args=[group.pk])
 
 
-# Limitation: a place added on the membership page skips join_group, so
-# the running-cycle and two-hands refusals hold only on the group page.
 @admin.register(Membership)
 class MembershipAdmin(PhoneSearchMixin, ScopedAdmin):
     allow_revert = True
+    form = MembershipForm
     list_display = ("member", "group", "position", "phone", "joined_at", "is_active")
     list_filter = (
         ("left_at", admin.EmptyFieldListFilter),
@@ -645,6 +671,28 @@ class MembershipAdmin(PhoneSearchMixin, ScopedAdmin):
     autocomplete_fields = ("member", "group")
     readonly_fields = ("left_at",)
     actions = ("swap_positions", "leave_group")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return self.readonly_fields
+        # A place stays with its group and member; while a cycle runs its
+        # position changes only by a recorded swap.
+        fields = ("group", "member", "left_at")
+        if obj.group.cycles.filter(status=Cycle.Status.OPEN).exists():
+            fields += ("position",)
+        return fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        place = services.join_group(
+            obj.group,
+            obj.member,
+            by=request.user,
+            route=route_of_form(request),
+            position=obj.position,
+        )
+        obj.pk, obj.joined_at = place.pk, place.joined_at
 
     @admin.display(description="phone", ordering="member__phone")
     def phone(self, obj):

@@ -7,7 +7,9 @@ from decimal import Decimal
 from django import forms
 from django.contrib.admin.widgets import AdminDateWidget
 
-from .models import Cycle, PaymentMethod, lagos_today
+from . import services
+from .exceptions import ThriftError
+from .models import Cycle, Membership, PaymentMethod, lagos_today
 
 
 class StyledForm(forms.Form):
@@ -110,3 +112,51 @@ class SwapPositionsForm(ActionForm):
 
 class LeaveGroupForm(ActionForm):
     pass
+
+
+class MembershipForm(forms.ModelForm):
+    """A place added on its own page: refused where `join_group` would."""
+
+    class Meta:
+        model = Membership
+        fields = ("group", "member", "position", "joined_at")
+
+    def clean(self):
+        cleaned = super().clean()
+        group, member = cleaned.get("group"), cleaned.get("member")
+        if self.instance.pk is None and group and member:
+            try:
+                services.check_join(group, member, cleaned.get("position"))
+            except ThriftError as refusal:
+                raise forms.ValidationError(str(refusal)) from None
+        return cleaned
+
+
+class PlacesFormSet(forms.BaseInlineFormSet):
+    """The places on a group's page: new ones are held to `join_group`'s
+    rules, including two new places for one member in the same save."""
+
+    def clean(self):
+        super().clean()
+        group = self.instance
+        seen = set()
+        for form in self.forms:
+            if not form.has_changed() or form.instance.pk or not form.cleaned_data:
+                continue
+            if form.cleaned_data.get("DELETE"):
+                continue
+            member = form.cleaned_data.get("member")
+            if member is None:
+                continue
+            try:
+                services.check_join(group, member, form.cleaned_data.get("position"))
+            except ThriftError as refusal:
+                form.add_error("member", str(refusal))
+                continue
+            if member.pk in seen and not group.allow_multiple_places:
+                form.add_error(
+                    "member",
+                    f"{member} is listed twice, and this group does not allow "
+                    "two hands.",
+                )
+            seen.add(member.pk)

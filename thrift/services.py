@@ -68,6 +68,31 @@ def _open_cycle(group: ThriftGroup) -> Cycle | None:
 # --- places -------------------------------------------------------------
 
 
+def check_join(group: ThriftGroup, member: User, position: int | None = None) -> None:
+    """Refuse a new place for `member` in `group` that the rules forbid.
+
+    Places join between cycles, not while one is open; a member holds a
+    second place only where the group allows two hands; a position counts
+    from one and is not already taken. Forms call this to show the refusal
+    on the field; `join_group` calls it again under the group's lock.
+    """
+    if position is not None and position < 1:
+        raise err.JoinRefused(f"Position {position} is not a position; count from 1.")
+    if group.pk is None:
+        return
+    if _open_cycle(group):
+        raise err.JoinRefused(
+            f"{group} has a cycle running; {member} can join when it closes."
+        )
+    has_place = group.memberships.filter(member=member, left_at__isnull=True)
+    if has_place.exists() and not group.allow_multiple_places:
+        raise err.JoinRefused(
+            f"{member} already has a place in {group}, which does not allow two hands."
+        )
+    if position is not None and group.memberships.filter(position=position).exists():
+        raise err.JoinRefused(f"Position {position} in {group} is already taken.")
+
+
 def join_group(
     group: ThriftGroup,
     member: User,
@@ -76,33 +101,12 @@ def join_group(
     route: str,
     position: int | None = None,
 ) -> Membership:
-    """Give `member` a place in `group`, optionally at a chosen position.
-
-    Refused while a cycle is open (places join between cycles), for a
-    second place unless the group allows two hands, and for a position
-    below one or already taken.
-    """
-    if position is not None and position < 1:
-        raise err.JoinRefused(f"Position {position} is not a position; count from 1.")
+    """Give `member` a place in `group`, optionally at a chosen position,
+    within the rules of `check_join`."""
     with transaction.atomic():
         group = ThriftGroup.objects.select_for_update().get(pk=group.pk)
         _ensure_can_manage(by, group)
-        if _open_cycle(group):
-            raise err.JoinRefused(
-                f"{group} has a cycle running; {member} can join when it closes."
-            )
-        has_place = group.memberships.filter(member=member, left_at__isnull=True)
-        if has_place.exists() and not group.allow_multiple_places:
-            raise err.JoinRefused(
-                f"{member} already has a place in {group}, which does not allow "
-                "two hands."
-            )
-        if (
-            position is not None
-            and group.memberships.filter(position=position).exists()
-        ):
-            raise err.JoinRefused(f"Position {position} in {group} is already taken.")
-
+        check_join(group, member, position)
         place = stamp(
             Membership(group=group, member=member, position=position), by, route
         )
