@@ -212,6 +212,33 @@ JAZZMIN_SETTINGS = {
     "show_sidebar": True,
     "navigation_expanded": True,
     "hide_apps": [],
+    # Jazzmin shows custom links only under an app that has admin models,
+    # or under a label that is no installed app: the report pages have no
+    # models, so their section is named here rather than "reports".
+    "custom_links": {
+        "Reports & statements": [
+            {
+                "name": "Arrears",
+                "url": "reports:arrears",
+                "icon": "fas fa-triangle-exclamation",
+            },
+            {
+                "name": "Collections",
+                "url": "reports:collections",
+                "icon": "fas fa-chart-column",
+            },
+            {
+                "name": "Ledger cards",
+                "url": "reports:ledger_index",
+                "icon": "fas fa-table",
+            },
+            {
+                "name": "Member statements",
+                "url": "reports:statement_search",
+                "icon": "fas fa-file-invoice",
+            },
+        ],
+    },
     "order_with_respect_to": [
         "thrift",
         "thrift.ThriftGroup",
@@ -225,6 +252,7 @@ JAZZMIN_SETTINGS = {
         "accounts.User",
         "auth",
         "reports",
+        "Reports & statements",
     ],
     "icons": {
         "accounts": "fas fa-id-card",
@@ -239,6 +267,7 @@ JAZZMIN_SETTINGS = {
         "thrift.Contribution": "fas fa-hand-holding-dollar",
         "thrift.Payout": "fas fa-money-bill-transfer",
         "thrift.PositionSwap": "fas fa-right-left",
+        "Reports & statements": "fas fa-chart-line",
     },
     "default_icon_parents": "fas fa-folder",
     "default_icon_children": "fas fa-circle",
