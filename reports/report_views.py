@@ -206,7 +206,14 @@ def ledger_card(request, group_id: int, cycle_number: int | None = None):
     group = get_object_or_404(groups, pk=group_id)
     cycles = list(group.cycles.order_by("-number"))
     if not cycles:
-        raise Http404("This group has not started a cycle yet.")
+        return render(
+            request,
+            "reports/ledger_card.html",
+            f"Ledger card: {group.name}",
+            card=None,
+            group=group,
+            cycles=[],
+        )
     if cycle_number is None:
         cycle = cycles[0]
     else:

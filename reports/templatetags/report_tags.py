@@ -3,7 +3,7 @@
 from django import template
 
 from reports.report_views import dashboard_context
-from thrift.money import format_money
+from thrift.money import format_money, to_money
 
 register = template.Library()
 
@@ -12,6 +12,15 @@ register = template.Library()
 def money(amount, currency="NGN"):
     """₦200,000.00; a dash for no amount."""
     return format_money(amount, currency or "NGN")
+
+
+@register.filter
+def amount(value):
+    """12,500.00 without a currency sign, for grids whose currency is
+    stated once above them; a dash for no amount."""
+    if value is None:
+        return "-"
+    return f"{to_money(value):,.2f}"
 
 
 @register.simple_tag(takes_context=True)
