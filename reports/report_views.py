@@ -28,7 +28,7 @@ from thrift.models import (
     ThriftGroup,
     lagos_today,
 )
-from thrift.money import format_money
+from thrift.money import format_money, to_money
 from thrift.scoping import scope_to_user
 
 from . import charts, queries
@@ -510,7 +510,7 @@ def arrears_line(row: dict, today: datetime.date) -> list:
         row["count"],
         row["oldest_due"],
         (today - row["oldest_due"]).days,
-        row["amount"],
+        to_money(row["amount"]),
     ]
 
 
@@ -616,7 +616,7 @@ def collections_line(row: dict) -> list:
         row["group__name"],
         _person(row, "group__coordinator__"),
         row["count"],
-        row["amount"],
+        to_money(row["amount"]),
     ]
 
 
