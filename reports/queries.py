@@ -454,6 +454,8 @@ class Statement:
     received: Decimal
     arrears: Decimal
     arrears_all_time: Decimal
+    not_yet_due: Decimal
+    places: list[Membership]
 
     @property
     def net(self) -> Decimal:
@@ -474,7 +476,12 @@ def member_statement(
     today: datetime.date,
 ) -> Statement:
     """One member's contributions falling due and payouts made in
-    [`start`, `end`), across every group `user` may see. Four queries."""
+    [`start`, `end`), across every group `user` may see, with their places.
+
+    Arrears and what is not yet due are as of `today`, over the whole
+    record: a member who has collected and left still owes the rest of the
+    cycle. Five queries.
+    """
     mine = scoped_contributions(user).filter(membership__member=member)
     in_range = Q(due_date__gte=start, due_date__lt=end)
     contributions = list(
@@ -495,6 +502,15 @@ def member_statement(
         paid=total("amount_paid", filter=in_range),
         arrears=total(OWED, filter=in_range & overdue(today)),
         arrears_all_time=total(OWED, filter=overdue(today)),
+        not_yet_due=total(
+            OWED, filter=Q(status=Contribution.Status.PENDING, due_date__gte=today)
+        ),
+    )
+    places = list(
+        scope_to_user(Membership.objects.all(), user)
+        .filter(member=member)
+        .select_related("group")
+        .order_by("group__name", "joined_at")
     )
     received = (
         scope_to_user(Payout.objects.all(), user)
@@ -513,6 +529,8 @@ def member_statement(
         received=to_money(received),
         arrears=to_money(sums["arrears"]),
         arrears_all_time=to_money(sums["arrears_all_time"]),
+        not_yet_due=to_money(sums["not_yet_due"]),
+        places=places,
     )
 
 

@@ -52,6 +52,19 @@ def test_member_who_collected_and_left(book, owner):
     assert st.net == Decimal("19000.00")
     assert st.arrears == Decimal("10000.00")
     assert st.arrears_all_time == Decimal("10000.00")
+    assert st.not_yet_due == Decimal("0.00")  # R4 was waived
+    assert [(p.group.name, p.left_at is not None) for p in st.places] == [
+        ("Alpha Ajo", True)
+    ]
+
+
+def test_not_yet_due_counts_what_remains_of_a_running_cycle(book, owner):
+    start, end = whole_cycle(book)
+    st = queries.member_statement(owner, book.member("Gozie"), start, end, book.today)
+
+    # R1 (T+3) has 15,000 left; R2 and R3 are still to come in full.
+    assert st.not_yet_due == Decimal("55000.00")
+    assert st.arrears == Decimal("0.00")
 
 
 def test_part_payment_counts_what_was_paid(book, owner):
@@ -125,6 +138,8 @@ def test_page_shows_totals(book, client, coordinator):
     assert 'id="st-net">₦19,000.00<' in html
     assert 'id="st-arrears">₦10,000.00<' in html
     assert "received more than paid in" in html
+    assert 'id="st-to-come">₦0.00<' in html
+    assert "Alpha Ajo" in html and "left " in html
 
 
 def test_bad_dates_fall_back_to_the_default_range(book, client, coordinator):
