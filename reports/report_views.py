@@ -15,8 +15,6 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from accounts.models import User
 from thrift.models import (
@@ -24,6 +22,7 @@ from thrift.models import (
     Cycle,
     Membership,
     Payout,
+    PositionSwap,
     Round,
     ThriftGroup,
     lagos_today,
@@ -32,18 +31,7 @@ from thrift.money import format_money, to_money
 from thrift.scoping import scope_to_user
 
 from . import charts, queries
-from .report_export import (
-    BOLD,
-    CENTRE,
-    FILLS,
-    MONEY_FORMAT,
-    Column,
-    cell_value,
-    safe_text,
-    table_csv,
-    table_xlsx,
-    xlsx_response,
-)
+from .report_export import Column, ledger_xlsx, table_csv, table_xlsx
 from .report_filters import ArrearsFilter, CollectionsFilter, StatementFilter
 
 PAGE_SIZE = 100
@@ -57,7 +45,7 @@ def changelist(model: str, **params) -> str:
 
 
 def currency_of(user: User) -> str:
-    """The currency figures across groups are shown in."""
+    """The currency of figures summed across groups."""
     # Limitation: totals across groups assume they share one currency.
     return settings.THRIFT_DEFAULT_CURRENCY
 
@@ -151,26 +139,23 @@ def _describe(change: queries.Change) -> dict:
 
 
 def _name_of(model, row) -> str:
-    """The record a history row is about, in words a treasurer uses."""
-    label = model._meta.verbose_name.capitalize()
+    """The record a history row is about, in words a treasurer uses.
+
+    A related record deleted since reads as missing rather than failing.
+    """
     if model is ThriftGroup:
         return f"Group {row.name}"
-    group = getattr(row, "group", None) or getattr(
-        getattr(row, "cycle", None), "group", None
-    )
-    where = f" in {group.name}" if group else ""
-    if model in (Contribution, Payout) and row.membership and row.round:
-        who = row.membership.member
-        if model is Payout:
-            return f"Payout to {who}, {group.name if group else ''} R{row.round.number}"
-        return (
-            f"Contribution of {who}, {group.name if group else ''} R{row.round.number}"
-        )
+    group = row.cycle.group if model is PositionSwap else row.group
+    where = group.name if group else "a deleted group"
+    if model is Contribution and row.membership and row.round:
+        return f"Contribution of {row.membership.member}, {where} R{row.round.number}"
+    if model is Payout and row.membership and row.round:
+        return f"Payout to {row.membership.member}, {where} R{row.round.number}"
     if model is Membership and row.member:
-        return f"Place of {row.member}{where}"
+        return f"Place of {row.member} in {where}"
     if model in (Cycle, Round):
-        return f"{label} {row.number}{where}"
-    return f"{label} #{row.id}{where}"
+        return f"{model._meta.verbose_name.capitalize()} {row.number} of {where}"
+    return f"{model._meta.verbose_name.capitalize()} #{row.id} in {where}"
 
 
 def _detail_of(model, row) -> str:
@@ -181,7 +166,7 @@ def _detail_of(model, row) -> str:
             f"{format_money(row.amount_due, currency)} paid"
         )
     if model is Payout:
-        return f"{format_money(row.amount, currency)} paid out"
+        return f"{format_money(row.amount, currency)} paid out on {row.paid_on:%d %b}"
     if model is Round:
         return row.status.replace("_", " ")
     return ""
@@ -233,101 +218,6 @@ def ledger_card(request, group_id: int, cycle_number: int | None = None):
         group=group,
         cycles=cycles,
     )
-
-
-def ledger_xlsx(card: queries.LedgerCard):
-    group, cycle = card.group, card.cycle
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = f"Cycle {cycle.number}"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-
-    title = f"{group.name}: ledger card, cycle {cycle.number}"
-    sheet.cell(row=1, column=1, value=safe_text(title)).font = Font(bold=True, size=13)
-    sheet.cell(
-        row=2,
-        column=1,
-        value=f"{group.get_frequency_display()}, "
-        f"{format_money(group.contribution_amount, group.currency)} a place; "
-        f"as of {card.today:%d %b %Y}; amounts in {group.currency}",
-    )
-
-    header = 4
-    heads = ["#", "Member"]
-    heads += [f"R{col.round.number} {col.round.due_date:%d %b}" for col in card.columns]
-    heads += ["Paid", "Arrears"]
-    for i, text in enumerate(heads, start=1):
-        cell = sheet.cell(row=header, column=i, value=text)
-        cell.font = BOLD
-        cell.alignment = CENTRE
-    sheet.column_dimensions["A"].width = 5
-    sheet.column_dimensions["B"].width = 26
-    for i in range(3, len(heads) + 1):
-        sheet.column_dimensions[
-            sheet.cell(row=header, column=i).column_letter
-        ].width = 13
-
-    r = header
-    for r, row in enumerate(card.rows, start=header + 1):
-        name = str(row.membership.member) + (" (left)" if row.has_left else "")
-        sheet.cell(row=r, column=1, value=row.position)
-        sheet.cell(row=r, column=2, value=cell_value(name))
-        for i, ledger_cell in enumerate(row.cells, start=3):
-            cell = sheet.cell(row=r, column=i)
-            if ledger_cell is None:
-                continue
-            if ledger_cell.state == "waived":
-                cell.value = "waived"
-                cell.alignment = CENTRE
-            else:
-                cell.value = ledger_cell.contribution.amount_paid
-                cell.number_format = MONEY_FORMAT
-            fill = FILLS[ledger_cell.state]
-            if fill is not None:
-                cell.fill = fill
-        last = len(row.cells) + 3
-        for i, value in ((last, row.paid), (last + 1, row.arrears)):
-            cell = sheet.cell(row=r, column=i, value=value)
-            cell.number_format = MONEY_FORMAT
-            cell.font = BOLD
-
-    paid_row = r + 1
-    payout_row = r + 2
-    who_row = r + 3
-    sheet.cell(row=paid_row, column=2, value="Paid in").font = BOLD
-    sheet.cell(row=payout_row, column=2, value="Paid out").font = BOLD
-    sheet.cell(row=who_row, column=2, value="Collected by").font = BOLD
-    for i, col in enumerate(card.columns, start=3):
-        cell = sheet.cell(row=paid_row, column=i, value=col.paid)
-        cell.number_format = MONEY_FORMAT
-        cell.font = BOLD
-        if col.payout is not None:
-            cell = sheet.cell(row=payout_row, column=i, value=col.payout.amount)
-            cell.number_format = MONEY_FORMAT
-            who = f"{col.payout.membership.member}, {col.payout.paid_on:%d %b}"
-        else:
-            who = col.round.get_status_display().lower()
-        sheet.cell(row=who_row, column=i, value=cell_value(who))
-    last = len(card.columns) + 3
-    for i, value in ((last, card.paid), (last + 1, card.arrears)):
-        cell = sheet.cell(row=paid_row, column=i, value=value)
-        cell.number_format = MONEY_FORMAT
-        cell.font = BOLD
-    cell = sheet.cell(row=payout_row, column=last, value=card.paid_out)
-    cell.number_format = MONEY_FORMAT
-    cell.font = BOLD
-
-    legend = who_row + 2
-    sheet.cell(row=legend, column=2, value="Key").font = BOLD
-    for i, state in enumerate(("paid", "part-paid", "overdue", "waived", "pending"), 3):
-        cell = sheet.cell(row=legend, column=i, value=state)
-        if FILLS[state] is not None:
-            cell.fill = FILLS[state]
-    sheet.freeze_panes = sheet.cell(row=header + 1, column=3)
-    return xlsx_response(workbook, f"ledger-{group.pk}-cycle-{cycle.number}")
 
 
 # --- member statement ------------------------------------------------------

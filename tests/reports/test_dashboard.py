@@ -175,9 +175,22 @@ def test_figure_links_open_the_same_rows(book, client, owner):
         },
     )
 
+    places = client.get("/admin/thrift/membership/?left_at__isempty=1")
+    groups = client.get("/admin/thrift/thriftgroup/?status__exact=active")
+    rounds = client.get(
+        "/admin/thrift/round/",
+        {
+            "status__exact": "open",
+            "due_date__lte": (book.today + datetime.timedelta(days=7)).isoformat(),
+        },
+    )
+
     assert overdue.context["cl"].result_count == 7
     # Dapo, Ada, Bola in Alpha; Funmi and Gozie in Beta.
     assert this_month.context["cl"].result_count == 5
+    assert places.context["cl"].result_count == 5
+    assert groups.context["cl"].result_count == 2
+    assert rounds.context["cl"].result_count == 2
 
 
 def test_coordinator_dashboard_page_counts_only_their_groups(
@@ -217,3 +230,19 @@ def test_dashboard_query_count_does_not_grow_with_rows(
         response = client.get(INDEX)
     assert response.status_code == 200
     assert _count_queries(client, INDEX) == small
+
+
+def test_latest_changes_read_as_sentences(book, client, coordinator):
+    html = login(client, coordinator).get(INDEX).content.decode()
+
+    # The last things done in Alpha: Dapo left, which waived round 4's
+    # shares and cancelled it; before that Ada left; then the payouts.
+    assert (
+        'Place of Dapo Alpha in Alpha Ajo</a> <span class="text-muted">changed' in html
+    )
+    assert "Contribution of Chidi Alpha, Alpha Ajo R4</a>" in html
+    assert "waived, ₦0.00 of ₦10,000.00 paid" in html
+    assert "Round 4 of Alpha Ajo</a>" in html
+    assert "Payout to Bola Alpha, Alpha Ajo R2</a>" in html
+    assert "₦39,000.00 paid out on" in html
+    assert "Beta Esusu" not in html
