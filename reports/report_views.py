@@ -442,6 +442,7 @@ def arrears(request):
         rows=rows,
         page=page,
         filter=form,
+        filter_summary=filter_summary(form),
         order=order,
         sort_links=_sort_links(request, order, queries.ARREARS_ORDER),
         export_query=_export_query(request, export=None, page=None),
@@ -478,6 +479,21 @@ def _export_query(request, **changes) -> str:
         else:
             params[key] = value
     return params.urlencode()
+
+
+def filter_summary(form) -> str:
+    """What a filter form asked for, in words, for the printed page."""
+    if not form.is_bound or not form.is_valid():
+        return ""
+    parts = []
+    for name, field in form.form.fields.items():
+        value = form.form.cleaned_data.get(name)
+        if value in (None, ""):
+            continue
+        if isinstance(value, datetime.date):
+            value = f"{value:%d %b %Y}"
+        parts.append(f"{field.label}: {value}")
+    return "; ".join(parts)
 
 
 def _with_defaults(data, **defaults):
@@ -574,6 +590,7 @@ def collections(request):
         rows=rows,
         page=page,
         filter=form,
+        filter_summary=filter_summary(form),
         export_query=_export_query(request, export=None, page=None),
         page_query=_export_query(request, page=None, export=None),
         currency=currency_of(request.user),
