@@ -571,6 +571,7 @@ def collections(request):
         rows.append(
             {
                 "line": collections_line(row),
+                "currency": row["group__currency"],
                 "first_of_period": period_start != previous,
                 "period_total": report.period_totals.get(period_start),
                 "link": changelist(
