@@ -162,6 +162,8 @@ def test_dashboard_page_shows_figures_with_links(book, client, owner):
     assert html.count("<svg") >= 2
     assert "kozea.github.io" not in html
     assert "<?xml" not in html
+    charts = html[html.index("<svg") : html.rindex("</svg>")]
+    assert "<script" not in charts
 
 
 def test_figure_links_open_the_same_rows(book, client, owner):
