@@ -9,7 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts.roles import COORDINATORS, role_group
 from reports import queries
+from tests.factories import make_staff
 from tests.reports.conftest import big_group, login
 from thrift import services
 
@@ -248,3 +250,24 @@ def test_latest_changes_read_as_sentences(book, client, coordinator):
     assert "Payout to Bola Alpha, Alpha Ajo R2</a>" in html
     assert "₦39,000.00 paid out on" in html
     assert "Beta Esusu" not in html
+
+
+def test_menu_reaches_every_report(book, client, coordinator):
+    html = login(client, coordinator).get(INDEX).content.decode()
+    sidebar = html[html.index('id="jazzy-sidebar"') :]
+
+    assert "Reports &amp; statements" in sidebar
+    for name in ("arrears", "collections", "ledger_index", "statement_search"):
+        assert f'href="{reverse(f"reports:{name}")}"' in sidebar
+
+
+def test_coordinator_without_groups_sees_zeros(client, roles):
+    newcomer = make_staff(username="newcomer")
+    newcomer.groups.add(role_group(COORDINATORS))
+    response = login(client, newcomer).get(INDEX)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "₦0.00" in html
+    assert "No payments yet" in html
+    assert "No payouts are late or fall due in the next 7 days." in html
