@@ -20,7 +20,8 @@ run: demo
 	@echo "Thrift MS: http://$(HOST):$(PORT)/admin/"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-test: setup
+test:
+	@./scripts/bootstrap.sh --with-browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup

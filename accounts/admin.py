@@ -1,16 +1,19 @@
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.db.models import Q
-from simple_history.admin import SimpleHistoryAdmin
 
-from .models import User
+from reports.history_admin import AuditedHistoryAdmin
+
+from .models import Role, User
 from .roles import sees_everything
 
 BANK_FIELDS = ("phone", "account_number", "bank_name", "account_name")
 
 
 @admin.register(User)
-class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
+class UserAdmin(AuditedHistoryAdmin, DjangoUserAdmin):
     list_display = (
         "username",
         "first_name",
@@ -83,3 +86,13 @@ class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
         if request.user.is_superuser:
             return ("last_login", "date_joined")
         return ("last_login", "date_joined", "is_staff", "is_superuser")
+
+
+# Roles sit with the people they apply to, rather than under a separate
+# "Authentication and Authorization" heading.
+admin.site.unregister(Group)
+
+
+@admin.register(Role)
+class RoleAdmin(GroupAdmin):
+    pass

@@ -1,6 +1,7 @@
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, Group
 from django.db import models
-from simple_history.models import HistoricalRecords
+
+from thrift_ms.history import AuditedHistory
 
 from .validators import NUBAN_HELP, PHONE_HELP, normalize_phone, validate_nuban
 
@@ -44,9 +45,7 @@ class User(AbstractUser):
     bank_name = models.CharField(max_length=100, blank=True)
     account_name = models.CharField(max_length=150, blank=True)
 
-    history = HistoricalRecords(
-        excluded_fields=["password", "last_login"], cascade_delete_history=False
-    )
+    history = AuditedHistory(excluded_fields=["password", "last_login"])
 
     class Meta:
         ordering = ["first_name", "last_name", "username"]
@@ -58,3 +57,11 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.get_full_name() or self.username
+
+
+class Role(Group):
+    """Django's auth group, shown with the people as a staff role."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "staff role"

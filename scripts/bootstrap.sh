@@ -8,6 +8,10 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 VENV=${VENV:-.venv}
 APT_PACKAGES="python3-venv python3-dev build-essential pkg-config default-libmysqlclient-dev"
+# The browser tests drive Debian's Chromium; `make test` asks for it.
+if [ "${1:-}" = "--with-browser" ]; then
+  APT_PACKAGES="$APT_PACKAGES chromium"
+fi
 
 missing_apt() {
   local missing=""
@@ -31,6 +35,9 @@ if command -v dpkg-query >/dev/null 2>&1; then
       echo "mysqlclient needs system packages to build. Run once, then retry:"
       echo "  sudo apt-get install -y$missing"
       exit 1
+    else
+      echo "Not installed (browser tests will be skipped):$missing"
+      echo "  sudo apt-get install -y$missing"
     fi
   fi
 fi

@@ -27,6 +27,7 @@ def url(model, view, *args):
 
 
 # Ledger rows are created by the product's rules, never by a bare form.
+OUR_APPS = {"accounts", "thrift", "reports"}
 NO_ADD_FORM = {"cycle", "round", "contribution", "payout", "positionswap"}
 
 
@@ -39,17 +40,20 @@ def test_every_changelist_change_and_add_page_renders(owner_client, demo):
             url(model, "changelist")
         ).status_code
         obj = model.objects.order_by("pk").first()
-        statuses[f"{name} change"] = owner_client.get(
-            url(model, "change", obj.pk)
-        ).status_code
+        if obj is not None:
+            statuses[f"{name} change"] = owner_client.get(
+                url(model, "change", obj.pk)
+            ).status_code
         statuses[f"{name} add"] = owner_client.get(url(model, "add")).status_code
 
     expected = {}
     for model, _ in MODEL_ADMINS:
         name = model._meta.label
         expected[f"{name} list"] = 200
-        expected[f"{name} change"] = 200
-        no_add = model._meta.model_name in NO_ADD_FORM
+        if model._meta.app_label in OUR_APPS:
+            # The demo has at least one row of each of our models.
+            expected[f"{name} change"] = 200
+        no_add = model._meta.model_name in NO_ADD_FORM or name.startswith("axes.")
         expected[f"{name} add"] = 403 if no_add else 200
     assert statuses == expected
 

@@ -1,9 +1,9 @@
 from django.contrib import admin
 from django.db.models import Count, Q
 from django.utils.html import format_html
-from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.roles import sees_everything
+from reports.history_admin import AuditedHistoryAdmin
 
 from .models import (
     Contribution,
@@ -30,7 +30,7 @@ def money(field: str, description: str):
     return show
 
 
-class ScopedAdmin(SimpleHistoryAdmin):
+class ScopedAdmin(AuditedHistoryAdmin):
     """Shows a coordinator only their own groups' records, everywhere:
     lists, object URLs, foreign-key choices and autocompletes."""
 
@@ -117,6 +117,7 @@ class RoundInline(admin.TabularInline):
 @admin.register(ThriftGroup)
 class ThriftGroupAdmin(ScopedAdmin):
     group_path = ""
+    allow_revert = True
     list_display = (
         "name",
         "frequency",
@@ -174,6 +175,7 @@ class ThriftGroupAdmin(ScopedAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(ScopedAdmin):
+    allow_revert = True
     list_display = ("member", "group", "position", "phone", "joined_at", "is_active")
     list_filter = (("left_at", admin.EmptyFieldListFilter), "group")
     search_fields = (

@@ -56,25 +56,32 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def load_demo(today: datetime.date | None = None) -> DemoSummary:
-    """Load the sample files and play the groups forward to `today`."""
+def load_demo(
+    today: datetime.date | None = None, *, by: User | None = None
+) -> DemoSummary:
+    """Load the sample files and play the groups forward to `today`.
+
+    Every change is recorded as made by `by`; without it, staff and members
+    are written by the platform owner and each group's records by its
+    coordinator.
+    """
     today = today or lagos_today()
     shift = today - DEMO_AS_OF
     summary = DemoSummary()
     with transaction.atomic():
-        staff = _load_staff(summary)
-        owner = _demo_owner(staff)
+        staff = _load_staff(summary, by=by)
+        owner = by or _demo_owner(staff)
         _load_members(summary, by=owner)
         for row in _rows(FIXTURES / "groups.csv"):
             if ThriftGroup.objects.filter(name=row["name"]).exists():
                 continue
             group = _create_group(row, staff, shift, by=owner)
             summary.groups += 1
-            _play_group(group, row, today, summary)
+            _play_group(group, row, today, summary, by=by or group.coordinator)
     return summary
 
 
-def _load_staff(summary: DemoSummary) -> dict[str, User]:
+def _load_staff(summary: DemoSummary, *, by: User | None) -> dict[str, User]:
     staff = {}
     for row in _rows(FIXTURES / "demo" / "staff.csv"):
         user = User.objects.filter(username=row["username"]).first()
@@ -88,7 +95,7 @@ def _load_staff(summary: DemoSummary) -> dict[str, User]:
                 is_staff=True,
             )
             user.set_unusable_password()
-            services.stamp(user, None, ROUTE).save()
+            services.stamp(user, by, ROUTE).save()
             summary.staff += 1
         role = COORDINATORS if row["role"] == "coordinator" else AUDITORS
         user.groups.add(role_group(role))
@@ -146,39 +153,45 @@ def _create_group(
 
 
 def _play_group(
-    group: ThriftGroup, row: dict[str, str], today: datetime.date, summary: DemoSummary
+    group: ThriftGroup,
+    row: dict[str, str],
+    today: datetime.date,
+    summary: DemoSummary,
+    *,
+    by: User,
 ) -> None:
-    coordinator = group.coordinator
     for place_row in _rows(FIXTURES / "memberships.csv"):
         if place_row["group"] != group.name:
             continue
         member = User.objects.get(phone=normalize_phone(place_row["phone"]))
         position = int(place_row["position"]) if place_row["position"] else None
-        services.join_group(
-            group, member, by=coordinator, route=ROUTE, position=position
-        )
+        services.join_group(group, member, by=by, route=ROUTE, position=position)
         summary.places += 1
     if row["status"] != "active":
         return
 
-    cycle = services.start_cycle(group, by=coordinator, route=ROUTE)
+    cycle = services.start_cycle(group, by=by, route=ROUTE)
     rng = random.Random(f"{group.name}-{cycle.number}")
     for r in cycle.rounds.order_by("number"):
         if r.due_date > today:
             break
-        _pay_round(r, rng, today, summary)
+        _pay_round(r, rng, today, summary, by=by)
         if r.due_date < today:
-            _pay_out(r, rng, summary)
+            _pay_out(r, rng, summary, by=by)
     if group.frequency == "weekly":
-        _second_collector_leaves(cycle)
+        _second_collector_leaves(cycle, by=by)
     if group.frequency == "monthly":
-        _swap_last_two(cycle)
+        _swap_last_two(cycle, by=by)
 
 
 def _pay_round(
-    r: Round, rng: random.Random, today: datetime.date, summary: DemoSummary
+    r: Round,
+    rng: random.Random,
+    today: datetime.date,
+    summary: DemoSummary,
+    *,
+    by: User,
 ) -> None:
-    by = r.group.coordinator
     for c in r.contributions.select_related("membership").order_by(
         "membership__position"
     ):
@@ -207,7 +220,7 @@ def _pay_round(
         summary.payments += 1
 
 
-def _pay_out(r: Round, rng: random.Random, summary: DemoSummary) -> None:
+def _pay_out(r: Round, rng: random.Random, summary: DemoSummary, *, by: User) -> None:
     quote = services.quote_payout(r)
     reason = ""
     if quote.needs_override:
@@ -217,7 +230,7 @@ def _pay_out(r: Round, rng: random.Random, summary: DemoSummary) -> None:
         reason = "Paid on schedule; coordinator to recover the shortfall."
     services.record_payout(
         r,
-        by=r.group.coordinator,
+        by=by,
         route=ROUTE,
         paid_on=r.due_date,
         reference=f"PAY{rng.randrange(10**6, 10**7)}",
@@ -226,15 +239,15 @@ def _pay_out(r: Round, rng: random.Random, summary: DemoSummary) -> None:
     summary.payouts += 1
 
 
-def _second_collector_leaves(cycle: Cycle) -> None:
+def _second_collector_leaves(cycle: Cycle, *, by: User) -> None:
     """A member who has collected moves away: they still owe the rest."""
     r = cycle.rounds.filter(number=2, status=Round.Status.PAID_OUT).first()
     if r is None:
         return
-    services.leave_group(r.recipient, by=cycle.group.coordinator, route=ROUTE)
+    services.leave_group(r.recipient, by=by, route=ROUTE)
 
 
-def _swap_last_two(cycle: Cycle) -> None:
+def _swap_last_two(cycle: Cycle, *, by: User) -> None:
     """Two members trade places: the later one needs school fees sooner."""
     rounds = list(cycle.rounds.order_by("-number")[:2])
     if len(rounds) < 2 or any(r.status != Round.Status.OPEN for r in rounds):
@@ -243,6 +256,6 @@ def _swap_last_two(cycle: Cycle) -> None:
         rounds[1].recipient,
         rounds[0].recipient,
         reason="School fees due in January; both members agreed at the meeting.",
-        by=cycle.group.coordinator,
+        by=by,
         route=ROUTE,
     )

@@ -10,10 +10,13 @@ import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Count, F, Q, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
+
+from thrift_ms.history import AuditedHistory
 
 from .money import ZERO, format_money, to_money
 
@@ -23,6 +26,20 @@ MONEY = {"max_digits": 12, "decimal_places": 2}
 def lagos_today() -> datetime.date:
     """Today's date in the project's time zone (Africa/Lagos)."""
     return timezone.localdate()
+
+
+# Books moved in from paper go back some years; nobody plans a group
+# further ahead than this. Dates outside are typing mistakes.
+START_DATE_YEARS_BACK = 10
+START_DATE_YEARS_AHEAD = 2
+
+
+def start_date_window() -> tuple[datetime.date, datetime.date]:
+    today = lagos_today()
+    return (
+        add_months(today, -12 * START_DATE_YEARS_BACK),
+        add_months(today, 12 * START_DATE_YEARS_AHEAD),
+    )
 
 
 class Frequency(models.TextChoices):
@@ -95,7 +112,7 @@ class ThriftGroup(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = AuditedHistory(group_field="id")
 
     class Meta:
         verbose_name = "thrift group"
@@ -117,6 +134,28 @@ class ThriftGroup(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """Refuse amounts that are not positive and a start date outside the
+        window a real group could have."""
+        super().clean()
+        if self.contribution_amount is not None and self.contribution_amount <= 0:
+            raise ValidationError(
+                {"contribution_amount": "The contribution must be more than zero."}
+            )
+        if self.fee_value is not None and self.fee_value < 0:
+            raise ValidationError({"fee_value": "A fee cannot be negative."})
+        if self.start_date:
+            earliest, latest = start_date_window()
+            if not earliest <= self.start_date <= latest:
+                raise ValidationError(
+                    {
+                        "start_date": (
+                            f"A start date must fall between {earliest:%d/%m/%Y} "
+                            f"and {latest:%d/%m/%Y}."
+                        )
+                    }
+                )
 
     def due_date(self, start: datetime.date, round_number: int) -> datetime.date:
         """Due date of round `round_number` (from 1) of a cycle from `start`."""
@@ -165,7 +204,7 @@ class Membership(models.Model):
     joined_at = models.DateTimeField(default=timezone.now)
     left_at = models.DateTimeField(null=True, blank=True, editable=False)
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = AuditedHistory(group_field="group")
 
     class Meta:
         verbose_name = "membership"
@@ -223,7 +262,7 @@ class Cycle(models.Model):
     started_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = AuditedHistory(group_field="group")
 
     class Meta:
         ordering = ["group", "-number"]
@@ -264,7 +303,7 @@ class Round(models.Model):
         max_length=10, choices=Status.choices, default=Status.OPEN
     )
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = AuditedHistory(group_field="group")
 
     class Meta:
         ordering = ["cycle", "number"]
@@ -291,6 +330,57 @@ class PaymentMethod(models.TextChoices):
     TRANSFER = "transfer", "Bank transfer"
     CARD = "card", "Card"
     OTHER = "other", "Other"
+
+
+def _owed() -> Coalesce:
+    """What is still owed on the rows summed, zero when there are none."""
+    field = models.DecimalField(**MONEY)
+    return Coalesce(
+        Sum(F("amount_due") - F("amount_paid"), output_field=field),
+        Value(ZERO),
+        output_field=field,
+    )
+
+
+class ContributionQuerySet(models.QuerySet):
+    """Read-only questions about what is owed; every total is summed in the
+    database."""
+
+    def overdue(self, today: datetime.date | None = None) -> "ContributionQuerySet":
+        """Pending contributions whose due date has passed in Africa/Lagos.
+
+        A contribution due today is not yet overdue; a waived one never is.
+        """
+        today = today or lagos_today()
+        return self.filter(status=Contribution.Status.PENDING, due_date__lt=today)
+
+    def arrears_total(self, today: datetime.date | None = None) -> Decimal:
+        """The sum still owed on the overdue contributions of this queryset."""
+        return to_money(self.overdue(today).aggregate(arrears=_owed())["arrears"])
+
+    def _arrears_by(self, key: str, today: datetime.date | None):
+        return (
+            self.overdue(today)
+            .order_by()
+            .values(key)
+            .annotate(arrears=_owed(), overdue_count=Count("pk"))
+            .order_by(key)
+        )
+
+    def arrears_by_place(self, today: datetime.date | None = None):
+        """Rows of `membership`, `arrears` and `overdue_count`, one per place
+        with something overdue."""
+        return self._arrears_by("membership", today)
+
+    def arrears_by_member(self, today: datetime.date | None = None):
+        """Rows of `membership__member`, `arrears` and `overdue_count`: a
+        member with two places is one row."""
+        return self._arrears_by("membership__member", today)
+
+    def arrears_by_group(self, today: datetime.date | None = None):
+        """Rows of `group`, `arrears` and `overdue_count`, one per group with
+        something overdue."""
+        return self._arrears_by("group", today)
 
 
 class Contribution(models.Model):
@@ -328,7 +418,8 @@ class Contribution(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    objects = ContributionQuerySet.as_manager()
+    history = AuditedHistory(group_field="group")
 
     class Meta:
         ordering = ["due_date", "round_id", "membership_id"]
@@ -404,7 +495,7 @@ class Payout(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = AuditedHistory(group_field="group")
 
     class Meta:
         ordering = ["-paid_on", "-id"]
@@ -447,7 +538,7 @@ class PositionSwap(models.Model):
     )
     swapped_at = models.DateTimeField(default=timezone.now)
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = AuditedHistory()
 
     class Meta:
         verbose_name = "position swap"

@@ -78,9 +78,12 @@ def join_group(
 ) -> Membership:
     """Give `member` a place in `group`, optionally at a chosen position.
 
-    Refused while a cycle is open (places join between cycles), and for a
-    second place unless the group allows two hands.
+    Refused while a cycle is open (places join between cycles), for a
+    second place unless the group allows two hands, and for a position
+    below one or already taken.
     """
+    if position is not None and position < 1:
+        raise err.JoinRefused(f"Position {position} is not a position; count from 1.")
     with transaction.atomic():
         group = ThriftGroup.objects.select_for_update().get(pk=group.pk)
         _ensure_can_manage(by, group)
@@ -295,11 +298,15 @@ class PaymentResult:
     paid: list[Contribution] = field(default_factory=list)
     part_paid: list[Contribution] = field(default_factory=list)
     already_paid: list[Contribution] = field(default_factory=list)
+    # Part payments whose reference was already recorded (a re-imported row).
+    repeated: list[Contribution] = field(default_factory=list)
     refused: list[tuple[Contribution, str]] = field(default_factory=list)
+    received: Decimal = ZERO
 
     @property
     def amount(self) -> Decimal:
-        return sum((c.amount_paid for c in self.paid + self.part_paid), ZERO)
+        """What this call took in, not what the contributions hold in all."""
+        return self.received
 
     def summary(self) -> str:
         parts = [f"{len(self.paid)} marked paid"]
@@ -307,6 +314,8 @@ class PaymentResult:
             parts.append(f"{len(self.part_paid)} part-paid")
         if self.already_paid:
             parts.append(f"{len(self.already_paid)} were already paid")
+        if self.repeated:
+            parts.append(f"{len(self.repeated)} repeated a recorded payment")
         if self.refused:
             parts.append(f"{len(self.refused)} refused")
         return "; ".join(parts)
@@ -329,6 +338,29 @@ def pay_contribution(
     payment with the same reference. Refuses a waived contribution, an
     amount that is not positive, and more than the balance.
     """
+    c, received = _pay(
+        contribution,
+        by=by,
+        route=route,
+        paid_on=paid_on,
+        method=method,
+        reference=reference,
+        amount=amount,
+    )
+    return c, received > 0
+
+
+def _pay(
+    contribution: Contribution,
+    *,
+    by: User,
+    route: str,
+    paid_on: datetime.date | None,
+    method: str,
+    reference: str,
+    amount: Decimal | None,
+) -> tuple[Contribution, Decimal]:
+    """`pay_contribution`, returning the amount this call took in."""
     if method not in PaymentMethod.values:
         raise err.InvalidPayment(f"{method!r} is not a payment method.")
     with transaction.atomic():
@@ -339,11 +371,11 @@ def pay_contribution(
         )
         _ensure_can_manage(by, c.group)
         if c.status == Contribution.Status.PAID:
-            return c, False
+            return c, ZERO
         if c.status == Contribution.Status.WAIVED:
             raise err.ContributionWaived(f"{c} was waived; there is nothing to pay.")
         if reference and c.reference == reference and c.amount_paid > 0:
-            return c, False
+            return c, ZERO
 
         balance = c.amount_due - c.amount_paid
         amount = balance if amount is None else to_money(amount)
@@ -372,7 +404,7 @@ def pay_contribution(
         by.pk,
         c.balance,
     )
-    return c, True
+    return c, amount
 
 
 def mark_paid(
@@ -390,7 +422,7 @@ def mark_paid(
     result = PaymentResult()
     for c in sorted(contributions, key=lambda c: c.pk):
         try:
-            c, changed = pay_contribution(
+            c, received = _pay(
                 c,
                 by=by,
                 route=route,
@@ -403,8 +435,11 @@ def mark_paid(
             logger.warning("mark_paid refused contribution=%s reason=%s", c.pk, refusal)
             result.refused.append((c, str(refusal)))
             continue
-        if not changed:
+        result.received += received
+        if not received and c.status == Contribution.Status.PAID:
             result.already_paid.append(c)
+        elif not received:
+            result.repeated.append(c)
         elif c.status == Contribution.Status.PAID:
             result.paid.append(c)
         else:
@@ -535,6 +570,9 @@ def _record_payout(
             f"{r.recipient.member} has already collected in {r.cycle}."
         )
 
+    # A place leaving at the same moment waives shares of this round; lock
+    # them so the pot is quoted on what is committed.
+    list(r.contributions.select_for_update().order_by("pk").values_list("pk"))
     quote = quote_payout(r)
     if quote.needs_override and not override_reason:
         raise err.OutstandingContributions(

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "django_filters",
     "import_export",
     "simple_history",
+    "axes",
     "accounts",
     "thrift",
     "reports",
@@ -88,6 +89,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -95,6 +97,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks, so it sees the outcome of every login.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "thrift_ms.urls"
@@ -102,7 +106,7 @@ ROOT_URLCONF = "thrift_ms.urls"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -151,6 +155,11 @@ else:
 
 AUTH_USER_MODEL = "accounts.User"
 
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
@@ -169,10 +178,22 @@ USE_THOUSAND_SEPARATOR = False
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        # Hashed, compressed files in production (after collectstatic);
+        # plain files while developing, so no collectstatic is needed.
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage",
+    },
+}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LOGIN_URL = "admin:login"
+# The theme's login form carries no "next" field; land on the dashboard.
+LOGIN_REDIRECT_URL = "admin:index"
 
 LOG_LEVEL = env_choice(
     "LOG_LEVEL", "info", ("debug", "info", "warning", "error", "critical")
@@ -189,8 +210,42 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        # Its start-up banner is noise; lockouts are still logged as warnings.
+        "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
+
+# Where the admin lives; a less obvious path turns away idle scanners.
+THRIFT_ADMIN_PATH = config("THRIFT_ADMIN_PATH", default="admin/").strip("/") + "/"
+
+# Security. Production values unless DEBUG is on; each can be turned by the
+# environment for a deployment behind a TLS-terminating proxy.
+SECURE_SSL_REDIRECT = config("SECURE_SSL_REDIRECT", default=not DEBUG, cast=bool)
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60, minimum=300)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = config("SECURE_HSTS_PRELOAD", default=not DEBUG, cast=bool)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CSRF_TRUSTED_ORIGINS = config("CSRF_TRUSTED_ORIGINS", default="", cast=Csv())
+if config("BEHIND_TLS_PROXY", default=False, cast=bool):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Login protection (django-axes): after THRIFT_LOGIN_FAILURE_LIMIT failed
+# logins a username is locked from that address for the cool-off time.
+# Locking the pair, not the username alone, stops a stranger from locking a
+# treasurer out of their own office.
+AXES_ENABLED = config("AXES_ENABLED", default=True, cast=bool)
+AXES_FAILURE_LIMIT = env_int("THRIFT_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = env_int("THRIFT_LOGIN_COOLOFF_MINUTES", 30, minimum=1) / 60
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "axes_locked_out.html"
+AXES_IPWARE_PROXY_COUNT = env_int("THRIFT_PROXY_COUNT", 0)
 
 # Thrift MS's own knobs.
 THRIFT_DEFAULT_CURRENCY = config("THRIFT_DEFAULT_CURRENCY", default="NGN").upper()
@@ -199,7 +254,9 @@ JAZZMIN_SETTINGS = {
     "site_title": "Thrift MS",
     "site_header": "Thrift MS",
     "site_brand": "Thrift MS",
-    "site_logo": None,
+    "site_logo": "img/thrift-logo.svg",
+    "site_icon": "img/thrift-logo.svg",
+    "site_logo_classes": "img-circle",
     "welcome_sign": "Thrift MS back-office: sign in with your staff account",
     "copyright": "Thrift MS",
     "search_model": ["accounts.User", "thrift.ThriftGroup"],
@@ -208,14 +265,21 @@ JAZZMIN_SETTINGS = {
         {"name": "Dashboard", "url": "admin:index"},
         {"model": "thrift.Contribution"},
         {"model": "thrift.ThriftGroup"},
+        {"name": "Audit log", "url": "audit_log"},
     ],
-    "show_sidebar": True,
-    "navigation_expanded": True,
-    "hide_apps": [],
-    # Jazzmin shows custom links only under an app that has admin models,
-    # or under a label that is no installed app: the report pages have no
-    # models, so their section is named here rather than "reports".
     "custom_links": {
+        "thrift": [
+            {
+                "name": "Audit log",
+                "url": "audit_log",
+                "icon": "fas fa-clipboard-list",
+                "permissions": ["thrift.view_contribution"],
+            }
+        ],
+        # Jazzmin shows custom links only under an app that has admin
+        # models, or under a label that is no installed app: the report
+        # pages have no models, so their section is named here rather
+        # than "reports".
         "Reports & statements": [
             {
                 "name": "Arrears",
@@ -239,6 +303,9 @@ JAZZMIN_SETTINGS = {
             },
         ],
     },
+    "show_sidebar": True,
+    "navigation_expanded": True,
+    "hide_apps": [],
     "order_with_respect_to": [
         "thrift",
         "thrift.ThriftGroup",
@@ -250,15 +317,14 @@ JAZZMIN_SETTINGS = {
         "thrift.PositionSwap",
         "accounts",
         "accounts.User",
-        "auth",
+        "accounts.Role",
         "reports",
         "Reports & statements",
     ],
     "icons": {
         "accounts": "fas fa-id-card",
         "accounts.User": "fas fa-user",
-        "auth": "fas fa-users-cog",
-        "auth.Group": "fas fa-user-shield",
+        "accounts.Role": "fas fa-user-shield",
         "thrift": "fas fa-piggy-bank",
         "thrift.ThriftGroup": "fas fa-people-group",
         "thrift.Membership": "fas fa-list-ol",
@@ -267,6 +333,10 @@ JAZZMIN_SETTINGS = {
         "thrift.Contribution": "fas fa-hand-holding-dollar",
         "thrift.Payout": "fas fa-money-bill-transfer",
         "thrift.PositionSwap": "fas fa-right-left",
+        "axes": "fas fa-lock",
+        "axes.AccessAttempt": "fas fa-user-lock",
+        "axes.AccessFailureLog": "fas fa-triangle-exclamation",
+        "axes.AccessLog": "fas fa-list",
         "Reports & statements": "fas fa-chart-line",
     },
     "default_icon_parents": "fas fa-folder",
@@ -278,7 +348,7 @@ JAZZMIN_SETTINGS = {
     "changeform_format": "horizontal_tabs",
     "changeform_format_overrides": {
         "accounts.user": "collapsible",
-        "auth.group": "single",
+        "accounts.role": "single",
     },
 }
 

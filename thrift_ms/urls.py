@@ -1,6 +1,9 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
+
+from reports.audit_views import audit_log
 
 admin.site.site_header = "Thrift MS"
 admin.site.site_title = "Thrift MS"
@@ -9,6 +12,11 @@ admin.site.index_template = "reports/dashboard.html"
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
-    path("admin/reports/", include("reports.report_urls")),
-    path("admin/", admin.site.urls),
+    path(
+        f"{settings.THRIFT_ADMIN_PATH}audit/",
+        admin.site.admin_view(audit_log),
+        name="audit_log",
+    ),
+    path(f"{settings.THRIFT_ADMIN_PATH}reports/", include("reports.report_urls")),
+    path(settings.THRIFT_ADMIN_PATH, admin.site.urls),
 ]

@@ -32,7 +32,7 @@ COORDINATOR_PERMISSIONS = [
 
 AUDITOR_PERMISSIONS = [
     ("accounts", "view_user"),
-    ("auth", "view_group"),
+    ("accounts", "view_role"),
     *[("thrift", f"view_{model}") for model in THRIFT_MODELS],
 ]
 
