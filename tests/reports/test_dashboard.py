@@ -250,6 +250,7 @@ def test_latest_changes_read_as_sentences(book, client, coordinator):
     assert "Payout to Bola Alpha, Alpha Ajo R2</a>" in html
     assert "₦39,000.00 paid out on" in html
     assert "Beta Esusu" not in html
+    assert f'href="{reverse("audit_log")}"' in html
 
 
 def test_menu_reaches_every_report(book, client, coordinator):
