@@ -666,10 +666,9 @@ def collections_report(
     """Money paid in on [`start`, `end`), per day, week or month, by group
     and coordinator, newest period first; with the total of each period and
     of the whole range. Truncation happens in the database.
-
-    A part payment followed by the rest counts on the day of the last
-    payment, since a contribution keeps one `paid_on`.
     """
+    # Limitation: a contribution keeps one paid_on, so a part payment and
+    # the rest count together on the day of the last payment.
     trunc = PERIODS[period]
     base = Contribution.objects.all() if within is None else within
     paid = scope_to_user(base, user).filter(
