@@ -275,7 +275,33 @@ JAZZMIN_SETTINGS = {
                 "icon": "fas fa-clipboard-list",
                 "permissions": ["thrift.view_contribution"],
             }
-        ]
+        ],
+        # Jazzmin shows custom links only under an app that has admin
+        # models, or under a label that is no installed app: the report
+        # pages have no models, so their section is named here rather
+        # than "reports".
+        "Reports & statements": [
+            {
+                "name": "Arrears",
+                "url": "reports:arrears",
+                "icon": "fas fa-triangle-exclamation",
+            },
+            {
+                "name": "Collections",
+                "url": "reports:collections",
+                "icon": "fas fa-chart-column",
+            },
+            {
+                "name": "Ledger cards",
+                "url": "reports:ledger_index",
+                "icon": "fas fa-table",
+            },
+            {
+                "name": "Member statements",
+                "url": "reports:statement_search",
+                "icon": "fas fa-file-invoice",
+            },
+        ],
     },
     "show_sidebar": True,
     "navigation_expanded": True,
@@ -293,6 +319,7 @@ JAZZMIN_SETTINGS = {
         "accounts.User",
         "accounts.Role",
         "reports",
+        "Reports & statements",
     ],
     "icons": {
         "accounts": "fas fa-id-card",
@@ -310,6 +337,7 @@ JAZZMIN_SETTINGS = {
         "axes.AccessAttempt": "fas fa-user-lock",
         "axes.AccessFailureLog": "fas fa-triangle-exclamation",
         "axes.AccessLog": "fas fa-list",
+        "Reports & statements": "fas fa-chart-line",
     },
     "default_icon_parents": "fas fa-folder",
     "default_icon_children": "fas fa-circle",
