@@ -3,14 +3,18 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Q
 from simple_history.admin import SimpleHistoryAdmin
 
+from thrift.spreadsheets import SpreadsheetAdminMixin
+
 from .models import User
+from .resources import MemberResource
 from .roles import sees_everything
 
 BANK_FIELDS = ("phone", "account_number", "bank_name", "account_name")
 
 
 @admin.register(User)
-class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
+class UserAdmin(SpreadsheetAdminMixin, SimpleHistoryAdmin, DjangoUserAdmin):
+    resource_classes = [MemberResource]
     list_display = (
         "username",
         "first_name",

@@ -15,7 +15,14 @@ from .models import (
     ThriftGroup,
     lagos_today,
 )
+from .resources import (
+    ContributionResource,
+    MembershipResource,
+    PayoutResource,
+    ThriftGroupResource,
+)
 from .scoping import scope_to_user
+from .spreadsheets import SpreadsheetAdminMixin
 
 
 def money(field: str, description: str):
@@ -115,7 +122,8 @@ class RoundInline(admin.TabularInline):
 
 
 @admin.register(ThriftGroup)
-class ThriftGroupAdmin(ScopedAdmin):
+class ThriftGroupAdmin(SpreadsheetAdminMixin, ScopedAdmin):
+    resource_classes = [ThriftGroupResource]
     group_path = ""
     list_display = (
         "name",
@@ -173,7 +181,8 @@ class ThriftGroupAdmin(ScopedAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(ScopedAdmin):
+class MembershipAdmin(SpreadsheetAdminMixin, ScopedAdmin):
+    resource_classes = [MembershipResource]
     list_display = ("member", "group", "position", "phone", "joined_at", "is_active")
     list_filter = (("left_at", admin.EmptyFieldListFilter), "group")
     search_fields = (
@@ -260,7 +269,8 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Contribution)
-class ContributionAdmin(ReadOnlyMoneyAdmin):
+class ContributionAdmin(SpreadsheetAdminMixin, ReadOnlyMoneyAdmin):
+    resource_classes = [ContributionResource]
     list_display = (
         "member_name",
         "group",
@@ -321,7 +331,8 @@ class ContributionAdmin(ReadOnlyMoneyAdmin):
 
 
 @admin.register(Payout)
-class PayoutAdmin(ReadOnlyMoneyAdmin):
+class PayoutAdmin(SpreadsheetAdminMixin, ReadOnlyMoneyAdmin):
+    resource_classes = [PayoutResource]
     list_display = (
         "recipient_name",
         "group",

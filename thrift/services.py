@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from accounts.models import User
 
@@ -329,39 +329,17 @@ def pay_contribution(
     payment with the same reference. Refuses a waived contribution, an
     amount that is not positive, and more than the balance.
     """
-    if method not in PaymentMethod.values:
-        raise err.InvalidPayment(f"{method!r} is not a payment method.")
     with transaction.atomic():
         c = (
             Contribution.objects.select_for_update()
             .select_related("group", "round", "membership__member")
             .get(pk=contribution.pk)
         )
-        _ensure_can_manage(by, c.group)
-        if c.status == Contribution.Status.PAID:
+        amount = _apply_payment(
+            c, by=by, paid_on=paid_on, method=method, reference=reference, amount=amount
+        )
+        if amount is None:
             return c, False
-        if c.status == Contribution.Status.WAIVED:
-            raise err.ContributionWaived(f"{c} was waived; there is nothing to pay.")
-        if reference and c.reference == reference and c.amount_paid > 0:
-            return c, False
-
-        balance = c.amount_due - c.amount_paid
-        amount = balance if amount is None else to_money(amount)
-        if amount <= 0:
-            raise err.InvalidPayment(f"{c}: the amount paid must be more than zero.")
-        if amount > balance:
-            raise err.Overpayment(
-                f"{c}: {c.group.money(amount)} is more than the "
-                f"{c.group.money(balance)} still due."
-            )
-
-        c.amount_paid += amount
-        if c.amount_paid == c.amount_due:
-            c.status = Contribution.Status.PAID
-        c.paid_on = paid_on or lagos_today()
-        c.method = method
-        c.reference = reference
-        c.recorded_by = by
         stamp(c, by, route).save()
 
     logger.info(
@@ -373,6 +351,141 @@ def pay_contribution(
         c.balance,
     )
     return c, True
+
+
+def _apply_payment(
+    c: Contribution,
+    *,
+    by: User,
+    paid_on: datetime.date | None,
+    method: str,
+    reference: str,
+    amount: Decimal | None,
+) -> Decimal | None:
+    """Apply a payment to the locked contribution `c` in memory; return the
+    amount applied, or None when there is nothing to do. The rules of
+    `pay_contribution`, shared with `PaymentBatch`."""
+    if method not in PaymentMethod.values:
+        raise err.InvalidPayment(f"{method!r} is not a payment method.")
+    _ensure_can_manage(by, c.group)
+    if c.status == Contribution.Status.PAID:
+        return None
+    if c.status == Contribution.Status.WAIVED:
+        raise err.ContributionWaived(f"{c} was waived; there is nothing to pay.")
+    if reference and c.reference == reference and c.amount_paid > 0:
+        return None
+
+    balance = c.amount_due - c.amount_paid
+    amount = balance if amount is None else to_money(amount)
+    if amount <= 0:
+        raise err.InvalidPayment(f"{c}: the amount paid must be more than zero.")
+    if amount > balance:
+        raise err.Overpayment(
+            f"{c}: {c.group.money(amount)} is more than the "
+            f"{c.group.money(balance)} still due."
+        )
+
+    c.amount_paid += amount
+    if c.amount_paid == c.amount_due:
+        c.status = Contribution.Status.PAID
+    c.paid_on = paid_on or lagos_today()
+    c.method = method
+    c.reference = reference
+    c.recorded_by = by
+    return amount
+
+
+class PaymentBatch:
+    """Many payments in one transaction, for spreadsheet imports.
+
+    `lock` takes row locks on the contributions in pk order, in chunks;
+    `pay` applies the same rules as `pay_contribution` to one of them in
+    memory (raising the same refusals); `save` writes every changed row and
+    its history in bulk. Use all three inside one `transaction.atomic()`.
+    """
+
+    LOCK_CHUNK = 1000
+    SAVE_FIELDS = [
+        "amount_paid",
+        "status",
+        "paid_on",
+        "method",
+        "reference",
+        "recorded_by",
+        "updated_at",
+    ]
+
+    def __init__(self, *, by: User, route: str):
+        self.by = by
+        self.route = route[:ROUTE_MAX_LENGTH]
+        self.locked: dict[int, Contribution] = {}
+        self.changed: dict[int, Contribution] = {}
+        self.amount = ZERO
+
+    def lock(self, pks: Iterable[int]) -> dict[int, Contribution]:
+        """Lock and load the contributions `pks`; return them by pk."""
+        wanted = sorted(set(pks) - self.locked.keys())
+        for start in range(0, len(wanted), self.LOCK_CHUNK):
+            chunk = wanted[start : start + self.LOCK_CHUNK]
+            for c in (
+                Contribution.objects.select_for_update()
+                .select_related("group", "round__cycle__group", "membership__member")
+                .filter(pk__in=chunk)
+                .order_by("pk")
+            ):
+                self.locked[c.pk] = c
+        return self.locked
+
+    def pay(
+        self,
+        c: Contribution,
+        *,
+        paid_on: datetime.date | None = None,
+        method: str = PaymentMethod.CASH,
+        reference: str = "",
+        amount: Decimal | None = None,
+    ) -> bool:
+        """Pay the locked `c` as `pay_contribution` would; True if it changed."""
+        if self.locked.get(c.pk) is not c:
+            raise ValueError("PaymentBatch.pay needs a contribution from lock().")
+        applied = _apply_payment(
+            c,
+            by=self.by,
+            paid_on=paid_on,
+            method=method,
+            reference=reference,
+            amount=amount,
+        )
+        if applied is None:
+            return False
+        self.changed[c.pk] = c
+        self.amount += applied
+        return True
+
+    def save(self) -> int:
+        """Write the changed contributions with one history row each."""
+        changed = [self.changed[pk] for pk in sorted(self.changed)]
+        now = timezone.now()
+        for c in changed:
+            c.updated_at = now
+        bulk_update_with_history(
+            changed,
+            Contribution,
+            self.SAVE_FIELDS,
+            batch_size=self.LOCK_CHUNK,
+            default_user=self.by,
+            default_change_reason=self.route,
+        )
+        logger.info(
+            "pay_contributions count=%s amount=%s by=%s route=%s",
+            len(changed),
+            self.amount,
+            self.by.pk,
+            self.route,
+        )
+        self.changed.clear()
+        self.amount = ZERO
+        return len(changed)
 
 
 def mark_paid(
