@@ -98,10 +98,7 @@ class MemberResource(SpreadsheetResource):
             raise ValidationError(
                 {"phone": f"This row points at different people: {names}."}
             )
-        user = next(iter(people.values()), None)
-        if user is not None:
-            self.check_member(user)
-        return user
+        return next(iter(people.values()), None)
 
     def check_member(self, user: User) -> None:
         if self.user.is_superuser:
@@ -136,4 +133,8 @@ class MemberResource(SpreadsheetResource):
                 )
 
     def do_instance_save(self, instance, is_create):
+        # Checked only for rows that change someone, so that a file listing
+        # other groups' members unchanged still imports.
+        if not is_create:
+            self.check_member(instance)
         self.stamp_save(instance)

@@ -607,6 +607,7 @@ class MembershipResource(SpreadsheetResource):
         super().before_import(dataset, **kwargs)
         self.groups = GroupFinder(column_values(dataset, "group"))
         self.members = MemberFinder(column_values(dataset, "member"))
+        self.seen = defaultdict(int)
 
     def get_instance(self, instance_loader, row):
         group = self.groups.find(row.get("group"))
@@ -627,8 +628,12 @@ class MembershipResource(SpreadsheetResource):
         for place in places:
             if position is not None and place.position == position:
                 return place
-        if places and (position is None or not group.allow_multiple_places):
-            return places[0]
+        # The k-th row for a member matches their k-th place, so a file that
+        # gives one member two places ("two hands") imports again unchanged.
+        seen = self.seen[(group.pk, member.pk)]
+        self.seen[(group.pk, member.pk)] += 1
+        if seen < len(places) and (position is None or not group.allow_multiple_places):
+            return places[seen]
         self.new_place = (group, member)
         return None
 
