@@ -15,11 +15,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_create_with_history
 
 from accounts.models import User
 
@@ -468,11 +468,24 @@ class PaymentBatch:
         now = timezone.now()
         for c in changed:
             c.updated_at = now
-        bulk_update_with_history(
+        # An upsert of rows we hold locked: one statement per chunk, where
+        # bulk_update builds a CASE per field per row and is far slower.
+        conflict_target = (
+            {"unique_fields": ["id"]}
+            if connection.features.supports_update_conflicts_with_target
+            else {}
+        )
+        Contribution.objects.bulk_create(
             changed,
-            Contribution,
-            self.SAVE_FIELDS,
             batch_size=self.LOCK_CHUNK,
+            update_conflicts=True,
+            update_fields=self.SAVE_FIELDS,
+            **conflict_target,
+        )
+        Contribution.history.bulk_history_create(
+            changed,
+            batch_size=self.LOCK_CHUNK,
+            update=True,
             default_user=self.by,
             default_change_reason=self.route,
         )
