@@ -423,6 +423,11 @@ class SpreadsheetResource(resources.ModelResource):
                 }
             )
 
+    def save_m2m(self, instance, row, **kwargs):
+        # No file of ours has many-to-many columns; the library would look
+        # through every field of every row to find out.
+        pass
+
     def stamp_save(self, instance) -> None:
         services.stamp(instance, self.user, self.route).save()
 
@@ -880,7 +885,25 @@ class ContributionResource(SpreadsheetResource):
         )
         self.batch = services.PaymentBatch(by=self.user, route=self.route)
         locked = self.batch.lock(wanted.values_list("pk", flat=True))
+        # Attach what the rows and messages read from the look-ups already
+        # made, rather than loading it again with every contribution.
+        users = {u.pk: u for u in self.members.by_phone.values()}
+        users.update((u.pk, u) for u in self.members.by_username.values())
+        users.update((u.pk, u) for us in self.members.by_email.values() for u in us)
+        places = {}
+        for group_places in self.places.values():
+            for place in group_places:
+                place.member = users[place.member_id]
+                places[place.pk] = place
+        rounds = {r.pk: r for r in self.rounds.by_number.values()}
+        groups = {g.pk: g for g in self.groups.groups.values()}
+        for r in rounds.values():
+            r.cycle.group = groups[r.group_id]
+        for c in locked.values():
+            c.round = rounds[c.round_id]
+            c.membership = places[c.membership_id]
         self.contributions = {(c.round_id, c.membership_id): c for c in locked.values()}
+        self.today = timezone.localdate()
 
     def get_instance(self, instance_loader, row):
         group = self.groups.find(row.get("group"))
@@ -966,7 +989,7 @@ class ContributionResource(SpreadsheetResource):
         paid_on = values.get("paid_on")
         if delta > 0 and paid_on is None:
             raise ValidationError({"paid_on": "Give the date the money was paid."})
-        if paid_on and paid_on > timezone.localdate():
+        if paid_on and paid_on > self.today:
             raise ValidationError({"paid_on": f"{paid_on:%d/%m/%Y} is in the future."})
         if delta == 0 and paid > 0 and paid_on and paid_on != c.paid_on:
             raise ValidationError(

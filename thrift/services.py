@@ -425,15 +425,23 @@ class PaymentBatch:
     def lock(self, pks: Iterable[int]) -> dict[int, Contribution]:
         """Lock and load the contributions `pks`; return them by pk."""
         wanted = sorted(set(pks) - self.locked.keys())
+        groups: dict[int, ThriftGroup] = {}
         for start in range(0, len(wanted), self.LOCK_CHUNK):
             chunk = wanted[start : start + self.LOCK_CHUNK]
             for c in (
                 Contribution.objects.select_for_update()
-                .select_related("group", "round__cycle__group", "membership__member")
                 .filter(pk__in=chunk)
                 .order_by("pk")
             ):
                 self.locked[c.pk] = c
+                groups.setdefault(c.group_id, None)
+        # One instance per group, shared: the rules read the group's
+        # coordinator and currency for every payment.
+        for group in ThriftGroup.objects.filter(pk__in=groups):
+            groups[group.pk] = group
+        for c in self.locked.values():
+            if c.group_id in groups:
+                c.group = groups[c.group_id]
         return self.locked
 
     def pay(
