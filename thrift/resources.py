@@ -380,7 +380,7 @@ class SpreadsheetResource(resources.ModelResource):
         for field in self.fields.values():
             if field.attribute:
                 names[field.attribute.split("__")[0]] = field.column_name
-            names[field.column_name] = field.column_name
+        names.update((f.column_name, f.column_name) for f in self.fields.values())
         return names
 
     def before_import(self, dataset, **kwargs):
@@ -514,7 +514,7 @@ class ThriftGroupResource(SpreadsheetResource):
     fee_type = fields.Field(
         "fee_type", "fee_type", ChoiceWidget(FeeType, "service fee type", blank="none")
     )
-    fee_value = fields.Field("fee_value", "fee_value", AmountWidget(required=False))
+    fee_value = fields.Field("fee_value", "fee_value", AmountWidget())
     allow_multiple_places = fields.Field(
         "allow_multiple_places", "allow_multiple_places", YesNoWidget()
     )
@@ -564,7 +564,8 @@ class ThriftGroupResource(SpreadsheetResource):
                 parsing.parse_choice(row["status"], GroupStatus, "group status")
             except ValueError as e:
                 errors["status"] = [str(e)]
-        if "fee_value" in row and parsing.is_blank(row["fee_value"]):
+        no_fee = parsing.clean_text(row.get("fee_type")).lower() in {"", "none"}
+        if no_fee and parsing.is_blank(row.get("fee_value")):
             row = dict(row)
             row["fee_value"] = "0"
         try:
@@ -616,7 +617,7 @@ class MembershipResource(SpreadsheetResource):
         super().before_import(dataset, **kwargs)
         self.groups = GroupFinder(column_values(dataset, "group"))
         self.members = MemberFinder(column_values(dataset, "member"))
-        self.seen = defaultdict(int)
+        self.used: set[int] = set()
 
     def get_instance(self, instance_loader, row):
         group = self.groups.find(row.get("group"))
@@ -634,15 +635,16 @@ class MembershipResource(SpreadsheetResource):
         places = list(
             group.memberships.filter(member=member, left_at__isnull=True).order_by("pk")
         )
+        # Each row takes one place not yet taken by an earlier row, so a file
+        # giving one member two places ("two hands") imports again unchanged.
         for place in places:
             if position is not None and place.position == position:
+                self.used.add(place.pk)
                 return place
-        # The k-th row for a member matches their k-th place, so a file that
-        # gives one member two places ("two hands") imports again unchanged.
-        seen = self.seen[(group.pk, member.pk)]
-        self.seen[(group.pk, member.pk)] += 1
-        if seen < len(places) and (position is None or not group.allow_multiple_places):
-            return places[seen]
+        free = [place for place in places if place.pk not in self.used]
+        if free and (position is None or not group.allow_multiple_places):
+            self.used.add(free[0].pk)
+            return free[0]
         self.new_place = (group, member)
         return None
 
@@ -652,13 +654,10 @@ class MembershipResource(SpreadsheetResource):
 
     def import_instance(self, instance, row, **kwargs):
         errors = {}
-        if "position" in row:
+        # A blank position leaves a place as it is (or unplaced, if new).
+        if "position" in row and not parsing.is_blank(row["position"]):
             try:
-                instance.position = (
-                    None
-                    if parsing.is_blank(row["position"])
-                    else parsing.parse_whole_number(row["position"])
-                )
+                instance.position = parsing.parse_whole_number(row["position"])
             except ValueError as e:
                 errors["position"] = [str(e)]
         if "joined_on" in row and not parsing.is_blank(row["joined_on"]):
@@ -695,6 +694,7 @@ class MembershipResource(SpreadsheetResource):
                 )
                 instance.pk = place.pk
                 instance._state.adding = False
+                self.used.add(place.pk)
                 if instance.joined_at != place.joined_at:
                     self.stamp_save(instance)
                 return
@@ -1144,14 +1144,33 @@ class PayoutResource(SpreadsheetResource):
             except ValueError as e:
                 errors["member"] = [str(e)]
             else:
-                if r.recipient is not None and r.recipient.member_id != member.pk:
-                    errors["member"] = [
-                        f"Round {r.number} of {r.group.name} is collected by "
-                        f"{r.recipient.member}, not {member}."
-                    ]
+                errors.update(self._recipient_errors(r, member))
         if errors:
             raise ValidationError(errors)
         instance._import = values
+
+    @staticmethod
+    def _recipient_errors(r: Round, member: User) -> dict:
+        if r.recipient is None or r.recipient.member_id == member.pk:
+            return {}
+        collected = (
+            Payout.objects.filter(cycle=r.cycle, membership__member=member)
+            .select_related("round")
+            .first()
+        )
+        if collected is not None:
+            return {
+                "member": [
+                    f"{member} has already collected in {r.cycle} (round "
+                    f"{collected.round.number})."
+                ]
+            }
+        return {
+            "member": [
+                f"Round {r.number} of {r.group.name} is collected by "
+                f"{r.recipient.member}, not {member}."
+            ]
+        }
 
     def skip_row(self, instance, original, row, import_validation_errors=None):
         if instance.pk is None or import_validation_errors:
