@@ -83,6 +83,10 @@ class MemberResource(SpreadsheetResource):
             raise ValidationError(
                 {"phone": "This cell is empty; members are found by their phone."}
             )
+        # Two rows of one file for the same number would both look new.
+        first = self.seen_phones.setdefault(phone, self.row_number)
+        if first != self.row_number:
+            raise ValidationError({"phone": f"{phone} is also on row {first + 1}."})
         found = {}
         if phone in self.finder.by_phone:
             found["phone"] = self.finder.by_phone[phone]
@@ -103,6 +107,7 @@ class MemberResource(SpreadsheetResource):
     def check_member(self, user: User) -> None:
         if self.user.is_superuser:
             return
+        user = User.objects.get(pk=user.pk)  # named as the books know them
         if user.is_staff:
             raise ValidationError(
                 {"phone": f"{user} is a staff account; staff are not imported."}
@@ -116,21 +121,20 @@ class MemberResource(SpreadsheetResource):
                 }
             )
 
+    def before_import_row(self, row, **kwargs):
+        self.row_number = kwargs["row_number"]
+
     def import_instance(self, instance, row, **kwargs):
-        super().import_instance(instance, row, **kwargs)
         if instance.pk is None:
-            if not instance.username:
-                instance.username = (instance.phone or "").lstrip("+") or (
-                    instance.email
-                )
             instance.set_unusable_password()
-        if instance.phone:
-            # Two rows of one file for the same number would both look new.
-            first = self.seen_phones.setdefault(instance.phone, kwargs["row_number"])
-            if first != kwargs["row_number"]:
-                raise ValidationError(
-                    {"phone": f"{instance.phone} is also on row {first + 1}."}
-                )
+        if "username" in row and parsing.is_blank(row["username"]):
+            # A blank username keeps the one a member has (or makes one).
+            row = {k: v for k, v in row.items() if k != "username"}
+        try:
+            super().import_instance(instance, row, **kwargs)
+        finally:
+            if instance.pk is None and not instance.username:
+                instance.username = (instance.phone or "").lstrip("+")
 
     def do_instance_save(self, instance, is_create):
         # Checked only for rows that change someone, so that a file listing
