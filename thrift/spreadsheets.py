@@ -250,6 +250,14 @@ class SpreadsheetAdminMixin(ImportExportMixin):
     export_formats = EXPORT_FORMATS
     import_error_display = ("message",)
 
+    def get_import_context_data(self, **kwargs):
+        context = super().get_import_context_data(**kwargs)
+        # Shown on every step, also after a refused upload.
+        context["import_columns"] = [
+            resource().import_columns() for resource in self.resource_classes
+        ]
+        return context
+
     def has_import_permission(self, request):
         opts = self.opts
         return request.user.has_perm(

@@ -146,7 +146,9 @@ def test_unreadable_uploads_get_a_message_not_a_server_error(
     response = upload(client, data, name, fmt)
 
     assert response.status_code == 200
-    assert message in response.content.decode()
+    page = response.content.decode()
+    assert message in page
+    assert "<code>group, member, round, due_date, amount_paid, status" in page
 
 
 def test_an_upload_over_the_byte_limit_is_refused(client, coordinator, settings):
