@@ -182,6 +182,9 @@ def local_phone(value: str | None) -> str:
     return "0" + value[4:] if value.startswith("+234") else value
 
 
+NUMBER_WIDGETS = (AmountWidget, DateWidget, WholeNumberWidget)
+
+
 # --- finding members by a natural key ------------------------------------
 
 
@@ -432,7 +435,11 @@ class SpreadsheetResource(resources.ModelResource):
         services.stamp(instance, self.user, self.route).save()
 
     def export_field(self, field, instance, **kwargs):
-        return escape_formula(super().export_field(field, instance, **kwargs))
+        value = super().export_field(field, instance, **kwargs)
+        if isinstance(field.widget, NUMBER_WIDGETS):
+            # "-500.00" in a CSV is a number, not a formula.
+            return value
+        return escape_formula(value)
 
     class Meta:
         skip_unchanged = True

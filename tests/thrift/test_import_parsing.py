@@ -5,7 +5,7 @@ import pytest
 
 from thrift import parsing
 from thrift.models import Contribution, GroupStatus, PaymentMethod
-from thrift.resources import escape_formula, unescape_formula
+from thrift.resources import ContributionResource, escape_formula, unescape_formula
 
 
 @pytest.mark.parametrize(
@@ -145,3 +145,15 @@ def test_formula_escaping_leaves_numbers_alone(value, shown):
 def test_unescaping_reverses_escaping_only():
     assert unescape_formula("'=1+2") == "=1+2"
     assert unescape_formula("'quoted'") == "'quoted'"
+
+
+def test_a_negative_amount_exports_as_a_number_but_text_is_escaped():
+    resource = ContributionResource()
+    c = Contribution(amount_paid=Decimal("-500.00"), reference="-500.00")
+
+    assert resource.export_field(resource.fields["amount_paid"], c) == "-500.00"
+    assert resource.export_field(resource.fields["reference"], c) == "'-500.00"
+    native = resource.export_field(
+        resource.fields["amount_paid"], c, force_native_type=True
+    )
+    assert native == Decimal("-500.00")
