@@ -266,7 +266,8 @@ def main() -> None:
         for rows in args.rows:
             with transaction.atomic():
                 Contribution.history.all().delete()
-            bench(rows, plain=not args.no_plain)
+            plain = not args.no_plain and rows <= (args.plain_max or rows)
+            bench(rows, plain=plain)
             _clear()
     finally:
         connections.close_all()

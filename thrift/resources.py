@@ -10,6 +10,7 @@ whole file back); importing the same file again changes nothing.
 
 import datetime
 import logging
+import re
 from collections import defaultdict
 
 from django.conf import settings
@@ -183,6 +184,8 @@ def local_phone(value: str | None) -> str:
 
 
 NUMBER_WIDGETS = (AmountWidget, DateWidget, WholeNumberWidget)
+# Digits and the separators people put in phone numbers, nothing else.
+PHONE_LIKE = re.compile(r"[+\d\s\-().]+")
 
 
 # --- finding members by a natural key ------------------------------------
@@ -228,13 +231,17 @@ class MemberFinder:
             return "email", text.lower()
         try:
             return "phone", normalize_phone(text)
-        except ValidationError:
+        except ValidationError as e:
+            if PHONE_LIKE.fullmatch(text):
+                return "bad phone", e.messages[0]
             return "username", text
 
     def find(self, value) -> User:
         kind, key = self.key(value)
         if kind == "blank":
             raise ValueError("This cell is empty; give the member's phone or email.")
+        if kind == "bad phone":
+            raise ValueError(key)
         if kind == "phone":
             user = self.by_phone.get(key)
         elif kind == "email":

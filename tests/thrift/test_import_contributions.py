@@ -203,6 +203,17 @@ def test_preview_writes_nothing(group):
             "Import the member first, or check the number.",
         ),
         (
+            {"member": "0805 260"},
+            "Row 2, column member: 0805 260 is not a phone number we can use. Enter "
+            "a Nigerian mobile number such as 08123456789, +2348123456789 or "
+            "234 812 345 6789.",
+        ),
+        (
+            {"member": "nobody"},
+            "Row 2, column member: No member has the username nobody. Import the "
+            "member first, or check the number.",
+        ),
+        (
             {"group": "Nowhere Ajo"},
             "Row 2, column group: There is no group called Nowhere Ajo. Check the "
             "spelling.",
