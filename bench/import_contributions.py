@@ -255,6 +255,12 @@ def main() -> None:
     parser.add_argument(
         "--no-plain", action="store_true", help="skip the plain importer"
     )
+    parser.add_argument(
+        "--plain-max",
+        type=int,
+        default=None,
+        help="run the plain importer only for sizes up to this many rows",
+    )
     args = parser.parse_args()
     for rows in args.rows:
         if rows % (PLACES * PLACES):
