@@ -122,6 +122,7 @@ class MemberResource(SpreadsheetResource):
             )
 
     def before_import_row(self, row, **kwargs):
+        super().before_import_row(row, **kwargs)
         self.row_number = kwargs["row_number"]
 
     def import_instance(self, instance, row, **kwargs):

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from import_export import fields, resources, widgets
-from import_export.results import Error
+from import_export.results import Error, RowResult
 
 from accounts.models import User
 from accounts.validators import normalize_phone
@@ -289,6 +289,27 @@ class SpreadsheetResource(resources.ModelResource):
     def get_result_class(cls):
         return ImportResult
 
+    @classmethod
+    def get_row_result_class(cls):
+        return NotedRowResult
+
+    def before_import_row(self, row, **kwargs):
+        self.note = ""
+
+    def after_import_row(self, row, row_result, **kwargs):
+        row_result.note = self.note
+
+    def skip_row(self, instance, original, row, import_validation_errors=None):
+        skip = super().skip_row(instance, original, row, import_validation_errors)
+        if not skip and original is not None and original.pk is not None:
+            changed = [
+                f.column_name
+                for f in self.get_import_fields()
+                if not f.readonly and f.get_value(instance) != f.get_value(original)
+            ]
+            self.note = "changes " + ", ".join(changed)
+        return skip
+
     def known_columns(self) -> list[str]:
         return [f.column_name for f in self.get_import_fields()]
 
@@ -456,6 +477,12 @@ class SpreadsheetResource(resources.ModelResource):
         use_bulk = False
 
 
+class NotedRowResult(RowResult):
+    """A row's outcome with a line for the preview saying what it does."""
+
+    note = ""
+
+
 def refusal(error: err.ThriftError, column: str = NON_FIELD_ERRORS):
     """A service's refusal as a row error under `column`."""
     return ValidationError({column: str(error)})
@@ -578,10 +605,13 @@ class ThriftGroupResource(SpreadsheetResource):
                 parsing.parse_choice(row["status"], GroupStatus, "group status")
             except ValueError as e:
                 errors["status"] = [str(e)]
+        if instance.pk is not None:
+            # The name is how the row found the group (in any case); it is
+            # not renamed by the file.
+            row = {**row, "name": instance.name}
         no_fee = parsing.clean_text(row.get("fee_type")).lower() in {"", "none"}
         if no_fee and parsing.is_blank(row.get("fee_value")):
-            row = dict(row)
-            row["fee_value"] = "0"
+            row = {**row, "fee_value": "0"}
         try:
             super().import_instance(instance, row, **kwargs)
         except ValidationError as e:
@@ -1039,8 +1069,22 @@ class ContributionResource(SpreadsheetResource):
             return False
         return instance._import["amount"] == ZERO
 
+    def after_import_row(self, row, row_result, **kwargs):
+        c = row_result.instance or getattr(self, "last", None)
+        if row_result.import_type == RowResult.IMPORT_TYPE_UPDATE and c is not None:
+            money = c.group.money
+            owed = c.amount_due - c.amount_paid
+            paid = money(c._import["amount"])
+            self.note = (
+                f"pays {paid}; paid in full"
+                if owed == 0
+                else f"pays {paid}; {money(owed)} still owed"
+            )
+        super().after_import_row(row, row_result, **kwargs)
+
     def do_instance_save(self, instance, is_create):
         plan = instance._import
+        self.last = instance
         try:
             changed = self.batch.pay(
                 instance,
@@ -1229,3 +1273,8 @@ class PayoutResource(SpreadsheetResource):
         for f in Payout._meta.concrete_fields:
             setattr(instance, f.attname, getattr(payout, f.attname))
         instance._state.adding = False
+        money = r.group.money
+        self.note = (
+            f"pays out {money(payout.amount)} to {r.recipient.member} (pot "
+            f"{money(payout.pot)} less {money(payout.fee)} fee)"
+        )

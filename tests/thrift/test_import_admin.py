@@ -55,6 +55,7 @@ def test_preview_then_confirm_writes_the_file_once(client, group, coordinator):
     assert response.status_code == 200
     page = response.content.decode()
     assert "2 updated" in page and "Confirm import" in page
+    assert page.count("pays ₦10,000.00; paid in full") == 2
     assert paid() == []
 
     confirm = response.context["confirm_form"]

@@ -78,6 +78,7 @@ def test_a_changed_amount_updates_the_group(coordinator):
     result = run_import(ThriftGroupResource, rows, user=coordinator)
 
     assert result.counts()["updated"] == 1
+    assert [row.note for row in result.rows] == ["changes contribution_amount"]
     group.refresh_from_db()
     assert group.contribution_amount == Decimal("12500.00")
 

@@ -55,6 +55,9 @@ def test_payouts_are_recorded_through_the_service_once(group):
 
     assert first.error_messages() == []
     assert first.counts()["new"] == 2
+    assert first.rows[0].note == (
+        f"pays out ₦30,000.00 to {first_member} (pot ₦30,000.00 less ₦0.00 fee)"
+    )
     assert again.counts() == {"new": 0, "updated": 0, "unchanged": 2, "errors": 0}
     assert payouts() == [
         (1, Decimal("30000.00"), datetime.date(2026, 1, 31), "PAY1"),
