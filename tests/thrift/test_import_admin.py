@@ -231,6 +231,9 @@ def test_export_then_import_back_changes_nothing(client, owner, group):
     result = response.context["result"]
     assert result.error_messages() == []
     assert result.counts() == {"new": 0, "updated": 0, "unchanged": 4, "errors": 0}
+    page = response.content.decode()
+    assert "Every row already matches the books" in page
+    assert 'value="Confirm import"' not in page
     assert list(Contribution.history.values_list("pk", flat=True)) == before
 
 
