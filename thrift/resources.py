@@ -969,6 +969,8 @@ class ContributionResource(SpreadsheetResource):
                     f"{group.name}; they had no place in that cycle."
                 }
             )
+        # Limitation: a member with two places in one group ("two hands") is
+        # refused here; a file has no column yet to say which place paid.
         if len(found) > 1:
             raise ValidationError(
                 {
@@ -1110,6 +1112,8 @@ class ContributionResource(SpreadsheetResource):
             )
 
     def after_import(self, dataset, result, **kwargs):
+        # Limitation: a preview checks every rule but skips this write, so a
+        # database refusal (none is known) would show only on confirm.
         if not self.dry_run and not (
             result.has_errors() or result.has_validation_errors()
         ):
