@@ -7,8 +7,10 @@ from django.db.models import Q
 from django.http import Http404
 
 from reports.history_admin import AuditedHistoryAdmin
+from thrift.spreadsheets import SpreadsheetAdminMixin
 
 from .models import Role, User
+from .resources import MemberResource
 from .roles import sees_everything
 from .validators import normalize_phone
 
@@ -33,7 +35,10 @@ class PhoneSearchMixin:
 
 
 @admin.register(User)
-class UserAdmin(PhoneSearchMixin, AuditedHistoryAdmin, DjangoUserAdmin):
+class UserAdmin(
+    SpreadsheetAdminMixin, PhoneSearchMixin, AuditedHistoryAdmin, DjangoUserAdmin
+):
+    resource_classes = [MemberResource]
     list_display = (
         "username",
         "first_name",

@@ -43,7 +43,14 @@ from .models import (
     lagos_today,
 )
 from .money import ZERO, format_money
+from .resources import (
+    ContributionResource,
+    MembershipResource,
+    PayoutResource,
+    ThriftGroupResource,
+)
 from .scoping import scope_to_user
+from .spreadsheets import SpreadsheetAdminMixin
 
 logger = logging.getLogger(__name__)
 
@@ -286,7 +293,8 @@ def next_open_round(group: ThriftGroup) -> Round | None:
 
 
 @admin.register(ThriftGroup)
-class ThriftGroupAdmin(ScopedAdmin):
+class ThriftGroupAdmin(SpreadsheetAdminMixin, ScopedAdmin):
+    resource_classes = [ThriftGroupResource]
     group_path = ""
     allow_revert = True
 
@@ -652,7 +660,8 @@ class ThriftGroupAdmin(ScopedAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(PhoneSearchMixin, ScopedAdmin):
+class MembershipAdmin(SpreadsheetAdminMixin, PhoneSearchMixin, ScopedAdmin):
+    resource_classes = [MembershipResource]
     allow_revert = True
     form = MembershipForm
     list_display = ("member", "group", "position", "phone", "joined_at", "is_active")
@@ -954,7 +963,8 @@ def contribution_totals(queryset) -> list[dict]:
 
 
 @admin.register(Contribution)
-class ContributionAdmin(PhoneSearchMixin, ReadOnlyMoneyAdmin):
+class ContributionAdmin(SpreadsheetAdminMixin, PhoneSearchMixin, ReadOnlyMoneyAdmin):
+    resource_classes = [ContributionResource]
     list_display = (
         "member_name",
         "group",
@@ -1003,7 +1013,9 @@ class ContributionAdmin(PhoneSearchMixin, ReadOnlyMoneyAdmin):
     fields = readonly_fields
     date_hierarchy = "due_date"
     actions = ("mark_paid",)
-    change_list_template = "admin/thrift/contribution/change_list.html"
+    # The theme's import-export list template extends the plain change list,
+    # so the totals template sits on top of it rather than under it.
+    import_export_change_list_template = "admin/thrift/contribution/change_list.html"
 
     amount_due_money = money("amount_due", "due")
     amount_paid_money = money("amount_paid", "paid")
@@ -1098,7 +1110,8 @@ class ContributionAdmin(PhoneSearchMixin, ReadOnlyMoneyAdmin):
 
 
 @admin.register(Payout)
-class PayoutAdmin(PhoneSearchMixin, ReadOnlyMoneyAdmin):
+class PayoutAdmin(SpreadsheetAdminMixin, PhoneSearchMixin, ReadOnlyMoneyAdmin):
+    resource_classes = [PayoutResource]
     list_display = (
         "recipient_name",
         "group",

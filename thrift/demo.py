@@ -6,7 +6,6 @@ come. Loading again creates nothing new: people are found by phone, groups
 by name, and a group that exists is left as it is.
 """
 
-import csv
 import datetime
 import logging
 import random
@@ -14,15 +13,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+import tablib
 from django.conf import settings
 from django.db import transaction
 
 from accounts.models import User
+from accounts.resources import MemberResource
 from accounts.roles import AUDITORS, COORDINATORS, role_group
-from accounts.validators import normalize_phone
 
 from . import services
 from .models import Cycle, PaymentMethod, Round, ThriftGroup, lagos_today
+from .resources import MembershipResource, ThriftGroupResource
+from .spreadsheets import CSVFile
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +34,10 @@ ROUTE = "command: load_demo"
 
 # Most members always pay; these positions in each group sometimes do not.
 UNRELIABLE_EVERY = 5
+
+
+class DemoDataError(Exception):
+    """A sample file did not import; the message lists the rows."""
 
 
 @dataclass
@@ -51,11 +57,6 @@ class DemoSummary:
         )
 
 
-def _rows(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8-sig") as f:
-        return list(csv.DictReader(f))
-
-
 def load_demo(
     today: datetime.date | None = None, *, by: User | None = None
 ) -> DemoSummary:
@@ -71,19 +72,88 @@ def load_demo(
     with transaction.atomic():
         staff = _load_staff(summary, by=by)
         owner = by or _demo_owner(staff)
-        _load_members(summary, by=owner)
-        for row in _rows(FIXTURES / "groups.csv"):
-            if ThriftGroup.objects.filter(name=row["name"]).exists():
+        result = _import(MemberResource, _dataset("members.csv"), "members.csv", owner)
+        summary.members = result.counts()["new"]
+
+        # A group that exists is left as it is, even if the file changed.
+        groups = _dataset("groups.csv")
+        existing = {
+            name.lower() for name in ThriftGroup.objects.values_list("name", flat=True)
+        }
+        rows = [row for row in groups.dict if row["name"].lower() not in existing]
+        places = [
+            row
+            for row in _dataset("memberships.csv").dict
+            if row["group"].lower() not in existing
+        ]
+        for row in rows:
+            row["start_date"] = _shifted(row["start_date"], shift)
+        for row in places:
+            row["joined_on"] = _shifted(row["joined_on"], shift)
+        for username, user in staff.items():
+            mine = [row for row in rows if row["coordinator"] == username]
+            if not mine:
                 continue
-            group = _create_group(row, staff, shift, by=owner)
-            summary.groups += 1
-            _play_group(group, row, today, summary, by=by or group.coordinator)
+            names = {row["name"] for row in mine}
+            actor = by or user
+            result = _import(
+                ThriftGroupResource, _subset(groups.headers, mine), "groups.csv", actor
+            )
+            summary.groups += result.counts()["new"]
+            result = _import(
+                MembershipResource,
+                _subset(
+                    _dataset("memberships.csv").headers,
+                    [row for row in places if row["group"] in names],
+                ),
+                "memberships.csv",
+                actor,
+            )
+            summary.places += result.counts()["new"]
+
+        for row in rows:
+            group = ThriftGroup.objects.get(name=row["name"])
+            if row["status"] == "active":
+                _play_group(group, today, summary, by=by or group.coordinator)
     return summary
+
+
+def _dataset(name: str) -> tablib.Dataset:
+    """A sample file read the way the admin reads an upload."""
+    return CSVFile().create_dataset((FIXTURES / name).read_bytes())
+
+
+def _subset(headers: list[str], rows: list[dict]) -> tablib.Dataset:
+    dataset = tablib.Dataset(headers=headers)
+    for row in rows:
+        dataset.append([row[h] for h in headers])
+    return dataset
+
+
+def _shifted(value: str, shift: datetime.timedelta) -> str:
+    return (datetime.date.fromisoformat(value) + shift).isoformat()
+
+
+def _import(resource_class, dataset: tablib.Dataset, file_name: str, by: User):
+    """Import `dataset` through the admin's resource; refuse on any error."""
+    if not len(dataset):
+        return resource_class.get_result_class()()
+    result = resource_class(user=by).import_data(
+        dataset,
+        dry_run=False,
+        use_transactions=True,
+        rollback_on_validation_errors=True,
+        file_name=file_name,
+        user=by,
+    )
+    if result.has_errors() or result.has_validation_errors():
+        raise DemoDataError("; ".join(result.error_messages()[:10]))
+    return result
 
 
 def _load_staff(summary: DemoSummary, *, by: User | None) -> dict[str, User]:
     staff = {}
-    for row in _rows(FIXTURES / "demo" / "staff.csv"):
+    for row in _dataset("demo/staff.csv").dict:
         user = User.objects.filter(username=row["username"]).first()
         if user is None:
             user = User(
@@ -110,66 +180,9 @@ def _demo_owner(staff: dict[str, User]) -> User:
     )
 
 
-def _load_members(summary: DemoSummary, *, by: User) -> None:
-    for row in _rows(FIXTURES / "members.csv"):
-        phone = normalize_phone(row["phone"])
-        if User.objects.filter(phone=phone).exists():
-            continue
-        user = User(
-            username=phone.lstrip("+"),
-            first_name=row["first_name"],
-            last_name=row["last_name"],
-            email=row["email"],
-            phone=phone,
-            bank_name=row["bank_name"],
-            account_number=row["account_number"],
-            account_name=row["account_name"],
-        )
-        user.set_unusable_password()
-        user.full_clean()
-        services.stamp(user, by, ROUTE).save()
-        summary.members += 1
-
-
-def _create_group(
-    row: dict[str, str], staff: dict[str, User], shift: datetime.timedelta, *, by: User
-) -> ThriftGroup:
-    start = datetime.date.fromisoformat(row["start_date"]) + shift
-    group = ThriftGroup(
-        name=row["name"],
-        contribution_amount=Decimal(row["contribution_amount"]),
-        currency=row["currency"],
-        frequency=row["frequency"],
-        start_date=start,
-        coordinator=staff[row["coordinator"]],
-        fee_type=row["fee_type"],
-        fee_value=Decimal(row["fee_value"]),
-        allow_multiple_places=row["allow_multiple_places"].lower()
-        in {"yes", "true", "1"},
-    )
-    group.full_clean()
-    services.stamp(group, by, ROUTE).save()
-    return group
-
-
 def _play_group(
-    group: ThriftGroup,
-    row: dict[str, str],
-    today: datetime.date,
-    summary: DemoSummary,
-    *,
-    by: User,
+    group: ThriftGroup, today: datetime.date, summary: DemoSummary, *, by: User
 ) -> None:
-    for place_row in _rows(FIXTURES / "memberships.csv"):
-        if place_row["group"] != group.name:
-            continue
-        member = User.objects.get(phone=normalize_phone(place_row["phone"]))
-        position = int(place_row["position"]) if place_row["position"] else None
-        services.join_group(group, member, by=by, route=ROUTE, position=position)
-        summary.places += 1
-    if row["status"] != "active":
-        return
-
     cycle = services.start_cycle(group, by=by, route=ROUTE)
     rng = random.Random(f"{group.name}-{cycle.number}")
     for r in cycle.rounds.order_by("number"):

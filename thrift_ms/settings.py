@@ -249,6 +249,11 @@ AXES_IPWARE_PROXY_COUNT = env_int("THRIFT_PROXY_COUNT", 0)
 
 # Thrift MS's own knobs.
 THRIFT_DEFAULT_CURRENCY = config("THRIFT_DEFAULT_CURRENCY", default="NGN").upper()
+# Spreadsheet imports: the most data rows and bytes one file may have.
+THRIFT_IMPORT_MAX_ROWS = env_int("THRIFT_IMPORT_MAX_ROWS", 200_000, minimum=1)
+THRIFT_IMPORT_MAX_BYTES = env_int(
+    "THRIFT_IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1
+)
 
 JAZZMIN_SETTINGS = {
     "site_title": "Thrift MS",
