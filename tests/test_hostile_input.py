@@ -109,3 +109,79 @@ def test_overlong_name_is_refused_with_its_limit(owner_client, owner):
 
     assert "at most 120 characters" in errors_of(response)["name"][0]
     assert ThriftGroup.objects.count() == 0
+
+
+# --- spreadsheets ----------------------------------------------------------
+
+
+def upload(client, url_name: str, data: bytes, name: str):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post(
+        reverse(url_name),
+        {"resource": "0", "format": "0", "import_file": SimpleUploadedFile(name, data)},
+    )
+
+
+def test_a_50_mb_file_is_refused_before_it_is_read(owner_client):
+    data = b"group,member,round,amount_paid\r\n" + b"x" * (50 * 1024 * 1024)
+
+    response = upload(owner_client, "admin:thrift_contribution_import", data, "big.csv")
+
+    assert response.status_code == 200
+    assert "The file is 50.0 MB; the largest file we import is 20.0 MB" in (
+        response.content.decode()
+    )
+    assert ThriftGroup.objects.count() == 0
+
+
+def test_a_picture_renamed_csv_is_refused(owner_client):
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 8
+
+    response = upload(owner_client, "admin:thrift_contribution_import", png, "pay.csv")
+
+    assert response.status_code == 200
+    assert "This is not a CSV text file." in response.content.decode()
+
+
+def test_headers_in_another_language_are_named_as_unknown(owner_client):
+    data = "groupe,membre,tour,montant_payé\r\nAjo,08031234567,1,5000\r\n".encode()
+
+    response = upload(owner_client, "admin:thrift_contribution_import", data, "fr.csv")
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "groupe" in page and "montant_payé" in page
+    assert "Confirm import" not in page
+
+
+def test_a_cell_that_starts_with_equals_is_kept_as_text_and_exported_inert(
+    owner_client,
+):
+    from accounts.models import User
+
+    formula = '=HYPERLINK("http://example.invalid","Pay")'
+    quoted = '"' + formula.replace('"', '""') + '"'
+    data = (
+        "first_name,last_name,phone,email,bank_name,account_number,account_name\r\n"
+        + quoted
+        + ",Okafor,08031112222,a@example.ng,GTBank,0123456789,OKAFOR A\r\n"
+    ).encode()
+
+    preview = upload(owner_client, "admin:accounts_user_import", data, "members.csv")
+    confirm = preview.context["confirm_form"].initial
+    owner_client.post(reverse("admin:accounts_user_process_import"), confirm)
+
+    member = User.objects.get(phone="+2348031112222")
+    assert member.first_name == formula
+    from accounts.resources import MemberResource
+
+    form = {"format": "0", "resource": "0"}
+    for name in MemberResource().get_export_order():
+        form[f"memberresource_{name}"] = "on"
+    export = owner_client.post(
+        reverse("admin:accounts_user_export") + "?q=08031112222", form
+    )
+    body = export.content.decode("utf-8-sig")
+    assert "'=HYPERLINK" in body
+    assert "\n=HYPERLINK" not in body and ",=HYPERLINK" not in body

@@ -11,9 +11,17 @@ from tests.factories import make_group, make_places, running_group
 from tests.thrift.support import ROUTE
 from thrift import exceptions as err
 from thrift import services
+from thrift.ledger import find_violations
 from thrift.models import Contribution, Cycle, Payout, Round
 
 pytestmark = [pytest.mark.mysql_only, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def ledger_still_holds():
+    """After each race, every invariant of the ledger holds."""
+    yield
+    assert find_violations() == []
 
 
 def at_once(work, count=2):
