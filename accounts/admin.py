@@ -100,11 +100,13 @@ class UserAdmin(
         registered = User.history.filter(
             history_type="+", history_user=request.user
         ).values("id")
-        return qs.filter(
-            Q(pk=request.user.pk)
-            | Q(memberships__group__coordinator=request.user)
-            | Q(pk__in=registered, is_staff=False, memberships__isnull=True)
-        ).distinct()
+        # Never another staff account: a coordinator who could reach one
+        # could set its password.
+        members = Q(is_staff=False, is_superuser=False) & (
+            Q(memberships__group__coordinator=request.user)
+            | Q(pk__in=registered, memberships__isnull=True)
+        )
+        return qs.filter(Q(pk=request.user.pk) | members).distinct()
 
     def get_object(self, request, object_id, from_field=None):
         # Another coordinator's member answers 404, not a redirect.

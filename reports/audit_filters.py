@@ -6,8 +6,10 @@ so every filter here works on any historical model.
 """
 
 import django_filters
+from django.db.models import Q
 
 from accounts.models import User
+from accounts.roles import sees_everything
 from thrift.models import ThriftGroup
 from thrift.scoping import scope_to_user
 
@@ -20,6 +22,19 @@ def _groups(request):
     return scope_to_user(ThriftGroup.objects.order_by("name"), request.user, "")
 
 
+def _staff(request):
+    """Who a viewer may filter by: all staff for those who see everything;
+    for a coordinator, themself and the platform owners."""
+    staff = User.objects.filter(is_staff=True).order_by(
+        "first_name", "last_name", "username"
+    )
+    if request is None:
+        return staff.none()
+    if sees_everything(request.user):
+        return staff
+    return staff.filter(Q(pk=request.user.pk) | Q(is_superuser=True))
+
+
 class AuditLogFilter(django_filters.FilterSet):
     model = django_filters.ChoiceFilter(
         label="Record type",
@@ -30,9 +45,7 @@ class AuditLogFilter(django_filters.FilterSet):
     user = django_filters.ModelChoiceFilter(
         label="Changed by",
         field_name="history_user",
-        queryset=User.objects.filter(is_staff=True).order_by(
-            "first_name", "last_name", "username"
-        ),
+        queryset=_staff,
         empty_label="Anyone",
     )
     group = django_filters.ModelChoiceFilter(

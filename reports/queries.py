@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db.models import (
     Count,
     DecimalField,
@@ -26,6 +27,7 @@ from django.db.models.functions import Coalesce, TruncDay, TruncMonth, TruncWeek
 
 from accounts.models import User
 from accounts.roles import sees_everything
+from accounts.validators import normalize_phone
 from thrift.models import (
     Contribution,
     Cycle,
@@ -538,6 +540,11 @@ def statement_members(user: User, search: str, limit: int = 50) -> list[User]:
     """Members with a place in `user`'s groups whose name or phone matches."""
     places = scope_to_user(Membership.objects.all(), user)
     members = User.objects.filter(pk__in=places.values("member_id"))
+    try:
+        # A whole phone number in any written form finds its member.
+        return list(members.filter(phone=normalize_phone(search))[:limit])
+    except ValidationError:
+        pass
     for word in search.split():
         members = members.filter(
             Q(first_name__icontains=word)

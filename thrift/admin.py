@@ -298,6 +298,27 @@ class ThriftGroupAdmin(SpreadsheetAdminMixin, ScopedAdmin):
     group_path = ""
     allow_revert = True
 
+    # What each place pays and how the pot is cut are fixed for a cycle once
+    # it runs: changing them midway would treat the rounds unequally.
+    TERMS = (
+        "contribution_amount",
+        "currency",
+        "frequency",
+        "start_date",
+        "fee_type",
+        "fee_value",
+        "allow_multiple_places",
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if obj is not None and not request.user.is_superuser:
+            # Status follows the cycles; the coordinator is set by the owner.
+            fields += ("status", "coordinator")
+        if obj is not None and obj.cycles.filter(status=Cycle.Status.OPEN).exists():
+            fields += self.TERMS
+        return fields
+
     def save_formset(self, request, form, formset, change):
         if formset.model is not Membership:
             return super().save_formset(request, form, formset, change)
@@ -687,7 +708,7 @@ class MembershipAdmin(SpreadsheetAdminMixin, PhoneSearchMixin, ScopedAdmin):
         # A place stays with its group and member; while a cycle runs its
         # position changes only by a recorded swap.
         fields = ("group", "member", "left_at")
-        if obj.group.cycles.filter(status=Cycle.Status.OPEN).exists():
+        if obj.left_at or obj.group.cycles.filter(status=Cycle.Status.OPEN).exists():
             fields += ("position",)
         return fields
 
@@ -1182,7 +1203,9 @@ class PositionSwapAdmin(ReadOnlyMoneyAdmin):
     list_select_related = (
         "cycle__group",
         "first__member",
+        "first__group",
         "second__member",
+        "second__group",
         "swapped_by",
     )
     readonly_fields = (

@@ -141,7 +141,10 @@ class PlacesFormSet(forms.BaseInlineFormSet):
         group = self.instance
         seen = set()
         for form in self.forms:
-            if not form.has_changed() or form.instance.pk or not form.cleaned_data:
+            if form.instance.pk and form.cleaned_data:
+                self._check_existing(form)
+                continue
+            if not form.has_changed() or not form.cleaned_data:
                 continue
             if form.cleaned_data.get("DELETE"):
                 continue
@@ -160,3 +163,18 @@ class PlacesFormSet(forms.BaseInlineFormSet):
                     "two hands.",
                 )
             seen.add(member.pk)
+
+    @staticmethod
+    def _check_existing(form) -> None:
+        # A place keeps its member and its money records: another person
+        # takes a new place. A place that has left keeps no position.
+        if "member" in form.changed_data:
+            form.add_error(
+                "member",
+                "A place stays with its member. End it with Leave group and add "
+                "a new place for the new member.",
+            )
+        if form.instance.left_at and "position" in form.changed_data:
+            form.add_error(
+                "position", "This member has left; the place has no position."
+            )

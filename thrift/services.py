@@ -107,6 +107,14 @@ def join_group(
         group = ThriftGroup.objects.select_for_update().get(pk=group.pk)
         _ensure_can_manage(by, group)
         check_join(group, member, position)
+        if (member.is_staff or member.is_superuser) and not (
+            by.is_superuser or member.pk == by.pk
+        ):
+            # A place would put the account in the coordinator's reach.
+            raise err.JoinRefused(
+                f"{member} is a staff account; only the platform owner can give "
+                "staff a place."
+            )
         place = stamp(
             Membership(group=group, member=member, position=position), by, route
         )
