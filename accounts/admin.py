@@ -5,6 +5,8 @@ from django.contrib.auth.models import Group
 from django.db.models import Q
 from simple_history.admin import SimpleHistoryAdmin
 
+from thrift.admin_lists import LargeListMixin
+
 from .models import Role, User
 from .roles import sees_everything
 
@@ -12,7 +14,7 @@ BANK_FIELDS = ("phone", "account_number", "bank_name", "account_name")
 
 
 @admin.register(User)
-class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
+class UserAdmin(LargeListMixin, SimpleHistoryAdmin, DjangoUserAdmin):
     list_display = (
         "username",
         "first_name",

@@ -5,6 +5,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.roles import sees_everything
 
+from .admin_lists import LargeListMixin
 from .models import (
     Contribution,
     Cycle,
@@ -30,7 +31,7 @@ def money(field: str, description: str):
     return show
 
 
-class ScopedAdmin(SimpleHistoryAdmin):
+class ScopedAdmin(LargeListMixin, SimpleHistoryAdmin):
     """Shows a coordinator only their own groups' records, everywhere:
     lists, object URLs, foreign-key choices and autocompletes."""
 
@@ -280,7 +281,8 @@ class ContributionAdmin(ReadOnlyMoneyAdmin):
         "membership__member__phone",
         "reference",
     )
-    list_select_related = ("group", "round", "membership__member")
+    # round__cycle__group: the row's name (its checkbox label) shows it.
+    list_select_related = ("group", "round__cycle__group", "membership__member")
     readonly_fields = (
         "group",
         "round",
