@@ -5,7 +5,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.roles import sees_everything
 
-from .admin_lists import LargeListMixin
+from .admin_lists import KnownLabelsInlineMixin, LargeListMixin
 from .models import (
     Contribution,
     Cycle,
@@ -56,9 +56,18 @@ class ScopedAdmin(LargeListMixin, SimpleHistoryAdmin):
 
     def has_change_permission(self, request, obj=None):
         if obj is not None and not sees_everything(request.user):
-            if not self.get_queryset(request).filter(pk=obj.pk).exists():
+            if not self._in_scope(request, obj):
                 return False
         return super().has_change_permission(request, obj)
+
+    def _in_scope(self, request, obj) -> bool:
+        # Asked several times while one page renders; the answer holds for
+        # the request.
+        answers = request.__dict__.setdefault("_thrift_in_scope", {})
+        key = (obj._meta.label, obj.pk)
+        if key not in answers:
+            answers[key] = self.get_queryset(request).filter(pk=obj.pk).exists()
+        return answers[key]
 
 
 class ReadOnlyMoneyAdmin(ScopedAdmin):
@@ -72,7 +81,7 @@ class ReadOnlyMoneyAdmin(ScopedAdmin):
         return request.user.is_superuser and super().has_delete_permission(request, obj)
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(KnownLabelsInlineMixin, admin.TabularInline):
     model = Membership
     extra = 0
     fields = ("member", "position", "joined_at", "left_at")
@@ -82,7 +91,7 @@ class MembershipInline(admin.TabularInline):
     show_change_link = True
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("member")
+        return super().get_queryset(request).select_related("member", "group")
 
     def has_delete_permission(self, request, obj=None):
         # Leaving ends a place through the "Leave group" action; its money
@@ -103,7 +112,13 @@ class RoundInline(admin.TabularInline):
         return (
             super()
             .get_queryset(request)
-            .select_related("cycle", "recipient__member", "payout", "group")
+            .select_related(
+                "cycle__group",
+                "recipient__member",
+                "recipient__group",
+                "payout",
+                "group",
+            )
         )
 
     @admin.display(description="paid out")
@@ -387,7 +402,9 @@ class PositionSwapAdmin(ReadOnlyMoneyAdmin):
     list_select_related = (
         "cycle__group",
         "first__member",
+        "first__group",
         "second__member",
+        "second__group",
         "swapped_by",
     )
     readonly_fields = (
