@@ -25,7 +25,7 @@ import time
 
 from django.contrib import admin
 from django.contrib.admin.utils import lookup_spawns_duplicates
-from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
@@ -91,6 +91,15 @@ def with_index_walk_dates(queryset):
     return queryset
 
 
+def _is_unique_column(opts, part) -> bool:
+    if not isinstance(part, str):
+        return False
+    try:
+        return opts.get_field(part.lstrip("-")).unique
+    except FieldDoesNotExist:
+        return False
+
+
 class AlignedOrderChangeList(ChangeList):
     """Django breaks ties with `-pk` whatever the sorted column's direction;
     ORDER BY amount ASC, id DESC cannot walk an index on `amount`. Here the
@@ -107,7 +116,19 @@ class AlignedOrderChangeList(ChangeList):
             else:
                 descending = str(first).startswith("-")
             result[-1] = "-pk" if descending else "pk"
+            if _is_unique_column(self.lookup_opts, first):
+                # A unique index carries no primary key to break ties with;
+                # only rows without a value (NULL) can tie.
+                result.pop()
         return result
+
+    def get_ordering(self, request, queryset):
+        # Sorted by a column, the admin's default order would follow it
+        # (ORDER BY amount, due_date, round, member) and no index has that
+        # shape; the primary key alone breaks the ties instead.
+        if self.params.get(ORDER_VAR):
+            queryset = queryset.order_by()
+        return super().get_ordering(request, queryset)
 
     def get_queryset(self, request, exclude_parameters=None):
         queryset = super().get_queryset(request, exclude_parameters)
@@ -138,6 +159,10 @@ class GroupListFilter(admin.RelatedFieldListFilter):
             return few
         chosen = [v for v in (self.lookup_val or []) if str(v).isdigit()]
         return list(groups.filter(pk__in=chosen)) if chosen else []
+
+    def has_output(self):
+        # Shown while it lists groups, or to clear the one chosen.
+        return bool(self.lookup_choices)
 
 
 def _ordering_crosses_relation(model_admin, name) -> bool:
