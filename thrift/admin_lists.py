@@ -16,8 +16,8 @@ a list is fetched, never what a row shows:
   few of them; beyond that it keeps only the chosen one, and a group is
   picked from the group's own page or by search;
 - change pages: the row comes with its related rows in one query;
-- dates: the date hierarchy of a whole list finds its years by walking the
-  date index (one MIN per year) instead of a DISTINCT over every row.
+- dates: the date hierarchy finds its years from the first and last date
+  and one EXISTS per year between, instead of a DISTINCT over every row.
 """
 
 import datetime
@@ -29,7 +29,7 @@ from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
-from django.db.models import Min, Q
+from django.db.models import Exists, Max, Min, Q
 from django.db.models.expressions import OrderBy
 from django.utils.text import smart_split, unescape_string_literal
 
@@ -58,22 +58,37 @@ def cached_row_estimate(model) -> int | None:
 
 
 class IndexWalkDatesMixin:
-    """`dates(field, "year")` by one indexed MIN() per year present, rather
-    than DISTINCT over every row of the list. Months and days are left to
-    Django: a walk would cost a query per month."""
+    """`dates(field, "year")` from the first and last date and, for the
+    years between, one EXISTS each in a single query, rather than a
+    DISTINCT over every row of the list. Months and days are left to
+    Django: by then the list is one year's."""
 
     def dates(self, field_name, kind, order="ASC"):
         if kind != "year":
             return super().dates(field_name, kind, order)
         rows = self.order_by()
-        found = []
-        first = rows.aggregate(v=Min(field_name))["v"]
-        while first is not None:
-            found.append(datetime.date(first.year, 1, 1))
-            following = datetime.date(first.year + 1, 1, 1)
-            later = rows.filter(**{f"{field_name}__gte": following})
-            first = later.aggregate(v=Min(field_name))["v"]
-        return found if order == "ASC" else found[::-1]
+        bounds = rows.aggregate(first=Min(field_name), last=Max(field_name))
+        if bounds["first"] is None:
+            return []
+        first, last = bounds["first"].year, bounds["last"].year
+        found = {first, last}
+        between = range(first + 1, last)
+        if between:
+            checks = {
+                f"y{year}": Exists(
+                    rows.filter(
+                        **{
+                            f"{field_name}__gte": datetime.date(year, 1, 1),
+                            f"{field_name}__lt": datetime.date(year + 1, 1, 1),
+                        }
+                    )
+                )
+                for year in between
+            }
+            answer = rows.annotate(**checks).values(*checks)[:1].get()
+            found |= {year for year in between if answer[f"y{year}"]}
+        years = [datetime.date(year, 1, 1) for year in sorted(found)]
+        return years if order == "ASC" else years[::-1]
 
 
 _walking_classes: dict[type, type] = {}
@@ -133,13 +148,8 @@ class AlignedOrderChangeList(ChangeList):
     def get_queryset(self, request, exclude_parameters=None):
         queryset = super().get_queryset(request, exclude_parameters)
         field = self.date_hierarchy
-        # Walk the index only for the whole list; a filtered or searched list
-        # is small enough for Django's DISTINCT.
-        filtered = self.query or any(k != "o" for k in self.filter_params)
-        if (
-            field
-            and not filtered
-            and not isinstance(self.lookup_opts.get_field(field), models.DateTimeField)
+        if field and not isinstance(
+            self.lookup_opts.get_field(field), models.DateTimeField
         ):
             queryset = with_index_walk_dates(queryset)
         return queryset
