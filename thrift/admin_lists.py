@@ -16,8 +16,9 @@ a list is fetched, never what a row shows:
   few of them; beyond that it keeps only the chosen one, and a group is
   picked from the group's own page or by search;
 - change pages: the row comes with its related rows in one query;
-- dates: the date hierarchy finds its years from the first and last date
-  and one EXISTS per year between, instead of a DISTINCT over every row.
+- dates: the date hierarchy finds its years and months from the first and
+  last date and one EXISTS per period between, all in one query, instead of
+  a DISTINCT over every row.
 """
 
 import datetime
@@ -57,38 +58,51 @@ def cached_row_estimate(model) -> int | None:
     return cached[1]
 
 
+def _period_start(day: datetime.date, kind: str) -> datetime.date:
+    return datetime.date(day.year, 1, 1) if kind == "year" else day.replace(day=1)
+
+
+def _next_period(start: datetime.date, kind: str) -> datetime.date:
+    if kind == "year":
+        return datetime.date(start.year + 1, 1, 1)
+    return (start + datetime.timedelta(days=32)).replace(day=1)
+
+
 class IndexWalkDatesMixin:
-    """`dates(field, "year")` from the first and last date and, for the
-    years between, one EXISTS each in a single query, rather than a
-    DISTINCT over every row of the list. Months and days are left to
-    Django: by then the list is one year's."""
+    """`dates(field, "year" | "month")` from the first and last date and,
+    for the periods between, one EXISTS each in a single query, rather
+    than a DISTINCT over every row of the list. Days are left to Django:
+    by then the list is one month's."""
 
     def dates(self, field_name, kind, order="ASC"):
-        if kind != "year":
+        if kind not in ("year", "month"):
             return super().dates(field_name, kind, order)
         rows = self.order_by()
         bounds = rows.aggregate(first=Min(field_name), last=Max(field_name))
         if bounds["first"] is None:
             return []
-        first, last = bounds["first"].year, bounds["last"].year
-        found = {first, last}
-        between = range(first + 1, last)
+        periods = [_period_start(bounds["first"], kind)]
+        last = _period_start(bounds["last"], kind)
+        while periods[-1] < last:
+            periods.append(_next_period(periods[-1], kind))
+        found = {periods[0], periods[-1]}
+        between = periods[1:-1]
         if between:
             checks = {
-                f"y{year}": Exists(
+                f"p{n}": Exists(
                     rows.filter(
                         **{
-                            f"{field_name}__gte": datetime.date(year, 1, 1),
-                            f"{field_name}__lt": datetime.date(year + 1, 1, 1),
+                            f"{field_name}__gte": start,
+                            f"{field_name}__lt": _next_period(start, kind),
                         }
                     )
                 )
-                for year in between
+                for n, start in enumerate(between)
             }
             answer = rows.annotate(**checks).values(*checks)[:1].get()
-            found |= {year for year in between if answer[f"y{year}"]}
-        years = [datetime.date(year, 1, 1) for year in sorted(found)]
-        return years if order == "ASC" else years[::-1]
+            found |= {start for n, start in enumerate(between) if answer[f"p{n}"]}
+        dates = sorted(found)
+        return dates if order == "ASC" else dates[::-1]
 
 
 _walking_classes: dict[type, type] = {}

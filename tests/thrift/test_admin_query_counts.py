@@ -235,6 +235,13 @@ def test_date_years_walk_finds_the_same_years_as_distinct(owner_client, ledger):
     assert walked.dates("due_date", "year", "DESC") == list(
         rows.dates("due_date", "year", "DESC")
     )
+    assert walked.dates("due_date", "month", "DESC") == list(
+        rows.dates("due_date", "month", "DESC")
+    )
+    one_year = with_index_walk_dates(rows.filter(due_date__year=2026))
+    assert one_year.dates("due_date", "month") == list(
+        rows.filter(due_date__year=2026).dates("due_date", "month")
+    )
     assert datetime.date(2020, 1, 1) in walked.dates("due_date", "year")
 
 
