@@ -22,6 +22,16 @@ COPIED = (
 )
 
 
+@admin.display(description="places")
+def _stock_places(self, obj):
+    # Ours counts places in the list's query; a first cut counts per row.
+    return obj.memberships.filter(left_at=None).count()
+
+
+# Columns of ours that read an annotation of our queryset.
+STOCK_COLUMNS = {"places": _stock_places}
+
+
 def _stock_filter(entry):
     """Our filters that stand in for a related-field filter name the field
     they replace (`field_path`); the stock admin uses Django's filter."""
@@ -39,7 +49,7 @@ def stock_admin_class(model_admin) -> type:
     # Columns computed by methods of our admin: copy the functions.
     for name in model_admin.list_display:
         if isinstance(name, str) and not hasattr(admin.ModelAdmin, name):
-            func = getattr(type(model_admin), name, None)
+            func = STOCK_COLUMNS.get(name) or getattr(type(model_admin), name, None)
             if callable(func):
                 attrs[name] = func
     if model_admin.fieldsets is None:
