@@ -1,5 +1,6 @@
 from django.contrib import admin
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -168,12 +169,19 @@ class ThriftGroupAdmin(ScopedAdmin):
     contribution_amount_money = money("contribution_amount", "contribution")
 
     def get_queryset(self, request):
+        active_places = (
+            Membership.objects.filter(group=OuterRef("pk"), left_at=None)
+            .order_by()
+            .values("group")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
         return (
             super()
             .get_queryset(request)
-            .annotate(
-                active_places=Count("memberships", filter=Q(memberships__left_at=None))
-            )
+            # A subquery per shown row: a Count() join would group every
+            # place of every group before the page is cut.
+            .annotate(active_places=Coalesce(Subquery(active_places), 0))
         )
 
     @admin.display(description="places", ordering="active_places")
