@@ -2,41 +2,24 @@ from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 
 from reports.history_admin import AuditedHistoryAdmin
+from thrift.admin_lists import LargeListMixin
 from thrift.spreadsheets import SpreadsheetAdminMixin
 
 from .models import Role, User
 from .resources import MemberResource
 from .roles import sees_everything
-from .validators import normalize_phone
 
 BANK_FIELDS = ("phone", "account_number", "bank_name", "account_name")
 
 
-class PhoneSearchMixin:
-    """Finds a phone number however it is written: 0812..., +234812...,
-    234 812 ... all match the stored E.164 form."""
-
-    phone_search_field = "phone"
-
-    def get_search_results(self, request, queryset, search_term):
-        results, may_have_duplicates = super().get_search_results(
-            request, queryset, search_term
-        )
-        try:
-            phone = normalize_phone(search_term)
-        except ValidationError:
-            return results, may_have_duplicates
-        return results | queryset.filter(**{self.phone_search_field: phone}), True
-
-
 @admin.register(User)
 class UserAdmin(
-    SpreadsheetAdminMixin, PhoneSearchMixin, AuditedHistoryAdmin, DjangoUserAdmin
+    SpreadsheetAdminMixin, LargeListMixin, AuditedHistoryAdmin, DjangoUserAdmin
 ):
     resource_classes = [MemberResource]
     list_display = (
@@ -115,17 +98,22 @@ class UserAdmin(
             raise Http404(f"No user {object_id} that you can see.")
         return obj
 
+    def _visible(self, request, obj) -> bool:
+        if obj is None or sees_everything(request.user):
+            return True
+        # Asked many times while one page renders; read once a request.
+        answers = request.__dict__.setdefault("_visible_users", {})
+        if obj.pk not in answers:
+            answers[obj.pk] = self.get_queryset(request).filter(pk=obj.pk).exists()
+        return answers[obj.pk]
+
     def has_view_permission(self, request, obj=None):
-        if obj is not None and not sees_everything(request.user):
-            if not self.get_queryset(request).filter(pk=obj.pk).exists():
-                return False
-        return super().has_view_permission(request, obj)
+        return self._visible(request, obj) and super().has_view_permission(request, obj)
 
     def has_change_permission(self, request, obj=None):
-        if obj is not None and not sees_everything(request.user):
-            if not self.get_queryset(request).filter(pk=obj.pk).exists():
-                return False
-        return super().has_change_permission(request, obj)
+        return self._visible(request, obj) and super().has_change_permission(
+            request, obj
+        )
 
     def revert_disabled(self, request, obj=None):
         # A revert writes every column back, staff status included.

@@ -49,7 +49,16 @@ class User(AbstractUser):
 
     class Meta:
         ordering = ["first_name", "last_name", "username"]
-        indexes = [models.Index(fields=["last_name", "first_name"])]
+        indexes = [
+            models.Index(fields=["last_name", "first_name"]),
+            # The admin's default order and each sortable column.
+            models.Index(fields=["first_name", "last_name", "username"]),
+            models.Index(fields=["last_name"]),
+            models.Index(fields=["email"]),
+            models.Index(fields=["bank_name"]),
+            models.Index(fields=["account_number"]),
+            models.Index(fields=["is_staff"]),
+        ]
 
     def __str__(self) -> str:
         return self.display_name

@@ -6,7 +6,7 @@ import logging
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, DecimalField, F, Q, Sum
+from django.db.models import Count, DecimalField, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -15,13 +15,13 @@ from django.urls import path, reverse
 from django.utils import formats
 from django.utils.html import format_html
 
-from accounts.admin import PhoneSearchMixin
 from accounts.models import User
 from accounts.roles import sees_everything
 from reports.audit import ADMIN_FORM
 from reports.history_admin import AuditedHistoryAdmin
 
 from . import services
+from .admin_lists import KnownLabelsInlineMixin, LargeListMixin
 from .exceptions import ThriftError
 from .forms import (
     LeaveGroupForm,
@@ -81,10 +81,22 @@ def money(field: str, description: str):
     return show
 
 
+def cycle_running(group) -> bool:
+    """Whether `group` has an open cycle; asked many times while its page
+    renders, read once."""
+    if group is None or group.pk is None:
+        return False
+    if not hasattr(group, "_cycle_running"):
+        group._cycle_running = group.cycles.filter(status=Cycle.Status.OPEN).exists()
+    return group._cycle_running
+
+
 def _in_scope(model_admin, request, obj) -> bool:
     """Whether `obj` is one of the records `request.user` may see."""
     if obj is None or sees_everything(request.user):
         return True
+    if isinstance(model_admin, ScopedAdmin):
+        return model_admin._in_scope(request, obj)
     return model_admin.get_queryset(request).filter(pk=obj.pk).exists()
 
 
@@ -112,7 +124,7 @@ class ScopedForeignKeysMixin:
         return None
 
 
-class ScopedAdmin(ScopedForeignKeysMixin, AuditedHistoryAdmin):
+class ScopedAdmin(ScopedForeignKeysMixin, LargeListMixin, AuditedHistoryAdmin):
     """Shows a coordinator only their own groups' records, everywhere:
     lists, object URLs, history, foreign-key choices and autocompletes.
     Another group's record answers 404 (change, delete) or 403 (history)."""
@@ -126,10 +138,17 @@ class ScopedAdmin(ScopedForeignKeysMixin, AuditedHistoryAdmin):
         )
 
     def get_object(self, request, object_id, from_field=None):
-        obj = super().get_object(request, object_id, from_field)
-        if obj is None:
-            raise Http404(f"No {self.opts.verbose_name} {object_id} that you can see.")
-        return obj
+        # A change page asks for its object more than once; read it once.
+        cache = request.__dict__.setdefault("_thrift_objects", {})
+        key = (self.opts.label, str(object_id), from_field)
+        if key not in cache:
+            obj = super().get_object(request, object_id, from_field)
+            if obj is None:
+                raise Http404(
+                    f"No {self.opts.verbose_name} {object_id} that you can see."
+                )
+            cache[key] = obj
+        return cache[key]
 
     def has_view_permission(self, request, obj=None):
         return _in_scope(self, request, obj) and super().has_view_permission(
@@ -164,6 +183,15 @@ class ScopedAdmin(ScopedForeignKeysMixin, AuditedHistoryAdmin):
         request.current_app = self.admin_site.name
         return TemplateResponse(request, f"admin/thrift/{template}", context)
 
+    def _in_scope(self, request, obj) -> bool:
+        # Asked several times while one page renders; the answer holds for
+        # the request.
+        answers = request.__dict__.setdefault("_thrift_in_scope", {})
+        key = (obj._meta.label, obj.pk)
+        if key not in answers:
+            answers[key] = self.get_queryset(request).filter(pk=obj.pk).exists()
+        return answers[key]
+
 
 class ReadOnlyMoneyAdmin(ScopedAdmin):
     """Ledger rows: written by the product's rules, never by a bare form,
@@ -183,7 +211,9 @@ class ReadOnlyMoneyAdmin(ScopedAdmin):
         return request.user.is_superuser and super().has_delete_permission(request, obj)
 
 
-class MembershipInline(ScopedForeignKeysMixin, admin.TabularInline):
+class MembershipInline(
+    ScopedForeignKeysMixin, KnownLabelsInlineMixin, admin.TabularInline
+):
     model = Membership
     formset = PlacesFormSet
     extra = 0
@@ -195,13 +225,11 @@ class MembershipInline(ScopedForeignKeysMixin, admin.TabularInline):
     verbose_name_plural = "places (payout order)"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("member")
+        return super().get_queryset(request).select_related("member", "group")
 
     @staticmethod
     def _cycle_running(group) -> bool:
-        return (
-            group is not None and group.cycles.filter(status=Cycle.Status.OPEN).exists()
-        )
+        return cycle_running(group)
 
     def has_add_permission(self, request, obj=None):
         # Places join between cycles; the running order changes by swaps.
@@ -243,7 +271,11 @@ class RoundInline(admin.TabularInline):
             super()
             .get_queryset(request)
             .select_related(
-                "cycle__group", "recipient__member", "payout__membership__member"
+                "cycle__group",
+                "recipient__member",
+                "recipient__group",
+                "payout__membership__member",
+                "group",
             )
         )
 
@@ -315,7 +347,7 @@ class ThriftGroupAdmin(SpreadsheetAdminMixin, ScopedAdmin):
         if obj is not None and not request.user.is_superuser:
             # Status follows the cycles; the coordinator is set by the owner.
             fields += ("status", "coordinator")
-        if obj is not None and obj.cycles.filter(status=Cycle.Status.OPEN).exists():
+        if cycle_running(obj):
             fields += self.TERMS
         return fields
 
@@ -379,12 +411,19 @@ class ThriftGroupAdmin(SpreadsheetAdminMixin, ScopedAdmin):
     contribution_amount_money = money("contribution_amount", "contribution")
 
     def get_queryset(self, request):
+        active_places = (
+            Membership.objects.filter(group=OuterRef("pk"), left_at=None)
+            .order_by()
+            .values("group")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
         return (
             super()
             .get_queryset(request)
-            .annotate(
-                active_places=Count("memberships", filter=Q(memberships__left_at=None))
-            )
+            # A subquery per shown row: a Count() join would group every
+            # place of every group before the page is cut.
+            .annotate(active_places=Coalesce(Subquery(active_places), 0))
         )
 
     @admin.display(description="places", ordering="active_places")
@@ -448,10 +487,12 @@ class ThriftGroupAdmin(SpreadsheetAdminMixin, ScopedAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = extra_context or {}
         group = self.get_object(request, object_id)
+        open_cycle = group.cycles.filter(status=Cycle.Status.OPEN).first()
+        group._cycle_running = open_cycle is not None
         extra_context.update(
             can_start_cycle=self.has_start_cycle_permission(request, group),
             can_record_payout=self.has_record_payout_permission(request, group),
-            open_cycle=group.cycles.filter(status=Cycle.Status.OPEN).first(),
+            open_cycle=open_cycle,
             next_round=next_open_round(group),
         )
         return super().change_view(request, object_id, form_url, extra_context)
@@ -681,14 +722,14 @@ class ThriftGroupAdmin(SpreadsheetAdminMixin, ScopedAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(SpreadsheetAdminMixin, PhoneSearchMixin, ScopedAdmin):
+class MembershipAdmin(SpreadsheetAdminMixin, ScopedAdmin):
     resource_classes = [MembershipResource]
     allow_revert = True
     form = MembershipForm
     list_display = ("member", "group", "position", "phone", "joined_at", "is_active")
     list_filter = (
         ("left_at", admin.EmptyFieldListFilter),
-        ("group", admin.RelatedOnlyFieldListFilter),
+        "group",
     )
     search_fields = (
         "member__first_name",
@@ -696,7 +737,6 @@ class MembershipAdmin(SpreadsheetAdminMixin, PhoneSearchMixin, ScopedAdmin):
         "member__phone",
         "group__name",
     )
-    phone_search_field = "member__phone"
     list_select_related = ("member", "group")
     autocomplete_fields = ("member", "group")
     readonly_fields = ("left_at",)
@@ -898,7 +938,7 @@ class CycleAdmin(ReadOnlyMoneyAdmin):
     list_filter = (
         "status",
         "order_method",
-        ("group", admin.RelatedOnlyFieldListFilter),
+        "group",
     )
     search_fields = ("group__name",)
     list_select_related = ("group", "started_by")
@@ -918,7 +958,7 @@ class CycleAdmin(ReadOnlyMoneyAdmin):
 @admin.register(Round)
 class RoundAdmin(ReadOnlyMoneyAdmin):
     list_display = ("__str__", "number", "due_date", "recipient_name", "status")
-    list_filter = ("status", ("group", admin.RelatedOnlyFieldListFilter))
+    list_filter = ("status", "group")
     search_fields = (
         "group__name",
         "recipient__member__first_name",
@@ -984,7 +1024,7 @@ def contribution_totals(queryset) -> list[dict]:
 
 
 @admin.register(Contribution)
-class ContributionAdmin(SpreadsheetAdminMixin, PhoneSearchMixin, ReadOnlyMoneyAdmin):
+class ContributionAdmin(SpreadsheetAdminMixin, ReadOnlyMoneyAdmin):
     resource_classes = [ContributionResource]
     list_display = (
         "member_name",
@@ -1002,7 +1042,7 @@ class ContributionAdmin(SpreadsheetAdminMixin, PhoneSearchMixin, ReadOnlyMoneyAd
         "status",
         OverdueFilter,
         "method",
-        ("group", admin.RelatedOnlyFieldListFilter),
+        "group",
         "due_date",
     )
     search_fields = (
@@ -1011,9 +1051,8 @@ class ContributionAdmin(SpreadsheetAdminMixin, PhoneSearchMixin, ReadOnlyMoneyAd
         "membership__member__phone",
         "reference",
     )
-    search_help_text = "Name, phone or reference"
-    phone_search_field = "membership__member__phone"
-    # Row labels name the round, which names its cycle's group.
+    search_help_text = "Name (its start), phone or reference (its start)"
+    # round__cycle__group: the row's name (its checkbox label) shows it.
     list_select_related = ("group", "round__cycle__group", "membership__member")
     readonly_fields = (
         "group",
@@ -1131,7 +1170,7 @@ class ContributionAdmin(SpreadsheetAdminMixin, PhoneSearchMixin, ReadOnlyMoneyAd
 
 
 @admin.register(Payout)
-class PayoutAdmin(SpreadsheetAdminMixin, PhoneSearchMixin, ReadOnlyMoneyAdmin):
+class PayoutAdmin(SpreadsheetAdminMixin, ReadOnlyMoneyAdmin):
     resource_classes = [PayoutResource]
     list_display = (
         "recipient_name",
@@ -1144,14 +1183,13 @@ class PayoutAdmin(SpreadsheetAdminMixin, PhoneSearchMixin, ReadOnlyMoneyAdmin):
         "reference",
         "overridden",
     )
-    list_filter = (("group", admin.RelatedOnlyFieldListFilter), "paid_on")
+    list_filter = ("group", "paid_on")
     search_fields = (
         "membership__member__first_name",
         "membership__member__last_name",
         "membership__member__phone",
         "reference",
     )
-    phone_search_field = "membership__member__phone"
     list_select_related = ("group", "round__cycle__group", "membership__member")
     readonly_fields = (
         "group",

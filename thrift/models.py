@@ -234,7 +234,14 @@ class Membership(models.Model):
                 name="membership_position_from_one",
             ),
         ]
-        indexes = [models.Index(fields=["group", "left_at"])]
+        indexes = [
+            models.Index(fields=["group", "left_at"]),
+            # The admin's default order and each sortable column.
+            models.Index(fields=["group", "position", "joined_at"]),
+            models.Index(fields=["position"]),
+            models.Index(fields=["joined_at"]),
+            models.Index(fields=["left_at"]),
+        ]
 
     def __str__(self) -> str:
         where = f"#{self.position}" if self.position else "unplaced"
@@ -281,6 +288,7 @@ class Cycle(models.Model):
 
     class Meta:
         ordering = ["group", "-number"]
+        indexes = [models.Index(fields=["group", "-number"])]
         constraints = [
             models.UniqueConstraint(
                 fields=["group", "number"], name="cycle_unique_number"
@@ -334,7 +342,12 @@ class Round(models.Model):
                 condition=Q(number__gte=1), name="round_number_from_one"
             ),
         ]
-        indexes = [models.Index(fields=["group", "due_date"])]
+        indexes = [
+            models.Index(fields=["group", "due_date"]),
+            models.Index(fields=["number"]),
+            models.Index(fields=["due_date"]),
+            models.Index(fields=["status"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.cycle.group} C{self.cycle.number} R{self.number}"
@@ -463,6 +476,16 @@ class Contribution(models.Model):
             models.Index(fields=["group", "status", "due_date"]),
             models.Index(fields=["reference"]),
             models.Index(fields=["membership", "due_date"]),
+            # The admin's default order, alone and under the status filters.
+            models.Index(fields=["due_date", "round", "membership"]),
+            models.Index(fields=["status", "due_date", "round", "membership"]),
+            # Each sortable column (the primary key breaks ties).
+            models.Index(fields=["due_date"]),
+            models.Index(fields=["amount_due"]),
+            models.Index(fields=["amount_paid"]),
+            models.Index(fields=["status"]),
+            models.Index(fields=["paid_on"]),
+            models.Index(fields=["method"]),
         ]
 
     def __str__(self) -> str:
@@ -529,7 +552,14 @@ class Payout(models.Model):
                 name="payout_amount_is_pot_less_fee",
             ),
         ]
-        indexes = [models.Index(fields=["group", "paid_on"])]
+        indexes = [
+            models.Index(fields=["group", "paid_on"]),
+            models.Index(fields=["paid_on"]),
+            models.Index(fields=["pot"]),
+            models.Index(fields=["fee"]),
+            models.Index(fields=["amount"]),
+            models.Index(fields=["reference"]),
+        ]
 
     def __str__(self) -> str:
         return f"Payout {self.round} to {self.membership.member}"
@@ -558,6 +588,7 @@ class PositionSwap(models.Model):
     class Meta:
         verbose_name = "position swap"
         ordering = ["-swapped_at"]
+        indexes = [models.Index(fields=["swapped_at"])]
 
     def __str__(self) -> str:
         return (

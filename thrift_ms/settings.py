@@ -185,7 +185,7 @@ STORAGES = {
         # plain files while developing, so no collectstatic is needed.
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage",
+        else "thrift_ms.storage.StaticFilesStorage",
     },
 }
 
