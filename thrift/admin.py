@@ -208,7 +208,10 @@ class ReadOnlyMoneyAdmin(ScopedAdmin):
         return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser and super().has_delete_permission(request, obj)
+        # Not even for the platform owner: deleting a payout or a payment
+        # leaves the rounds and pots that depend on it wrong. Money is
+        # corrected through the services; history keeps every version.
+        return False
 
 
 class MembershipInline(

@@ -19,7 +19,7 @@ class Command(BaseCommand):
         if existing:
             self.stdout.write(
                 f"Superuser '{existing.username}' already exists. Forgot the "
-                f"password? python manage.py changepassword {existing.username}"
+                f"password? .venv/bin/python manage.py changepassword {existing.username}"
             )
             return
         password = secrets.token_urlsafe(12)
