@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, Q, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
@@ -200,8 +200,8 @@ def start_cycle(
         for place in _assign_positions(places, order_method, seed):
             stamp(place, by, route).save(update_fields=["position"])
 
-        last = group.cycles.aggregate(n=Max("number"), last_due=Max("rounds__due_date"))
-        anchor, offset = _schedule(group, start_date, last["last_due"])
+        last = group.cycles.aggregate(n=Max("number"))
+        anchor, offset = _schedule(group, start_date)
         cycle = stamp(
             Cycle(
                 group=group,
@@ -236,39 +236,56 @@ def start_cycle(
 
 
 def _schedule(
-    group: ThriftGroup,
-    start_date: datetime.date | None,
-    last_due: datetime.date | None,
+    group: ThriftGroup, start_date: datetime.date | None
 ) -> tuple[datetime.date, int]:
     """Where the new cycle's due dates are counted from: a date and how many
     periods after it the first round falls, less one.
 
-    A following cycle carries on the group's own schedule one period after
-    the last due date, so a group that began on 31 January keeps falling due
-    on the last day of the month in every cycle, not on the 30th once April
-    has passed.
+    A chosen date that is the schedule's own next date (the admin offers it
+    as the default) keeps the schedule's month-end anchoring; any other
+    chosen date starts a schedule of its own.
     """
-    if last_due is None:
-        natural = (group.start_date, 0)
-    else:
-        index = group.schedule_index(last_due)
-        if index is None:
-            natural = (group.next_period_after(last_due), 0)
-        else:
-            natural = (group.start_date, index)
-    # A chosen date that is the schedule's own next date (the admin offers
-    # it as the default) keeps the schedule's month-end anchoring.
-    if start_date is None or start_date == group.due_date(natural[0], natural[1] + 1):
+    natural = _following(group)
+    if start_date is None or start_date == group.due_date(*_first(natural)):
         return natural
     return start_date, 0
+
+
+def _first(anchor_offset: tuple[datetime.date, int]) -> tuple[datetime.date, int]:
+    anchor, offset = anchor_offset
+    return anchor, offset + 1
+
+
+def _following(group: ThriftGroup) -> tuple[datetime.date, int]:
+    """The anchor and offset of the next cycle when no date is chosen.
+
+    A following cycle carries on one period after the last, counted from
+    the date its schedule was anchored on, so a group that began on 31
+    January keeps falling due on the last day of the month in every cycle,
+    not on the 30th once April has passed, and so does a cycle started on a
+    chosen 31 December. The anchors are not stored: replay the cycles, each
+    of which either began on its natural date or on a chosen one.
+    """
+    anchor, offset = group.start_date, 0
+    cycles = (
+        group.cycles.order_by("number")
+        .annotate(n=Count("rounds"), last_due=Max("rounds__due_date"))
+        .values_list("start_date", "n", "last_due")
+    )
+    for start, rounds, last_due in cycles:
+        if start != group.due_date(anchor, offset + 1):
+            anchor, offset = start, 0
+        offset += rounds
+        index = group.schedule_index(last_due) if last_due else None
+        if index is not None:
+            anchor, offset = group.start_date, index
+    return anchor, offset
 
 
 def next_cycle_start(group: ThriftGroup) -> datetime.date:
     """The first due date of the next cycle of `group` when no date is
     chosen: the group's start date, or the next date on its schedule."""
-    last_due = group.rounds.aggregate(last=Max("due_date"))["last"]
-    anchor, offset = _schedule(group, None, last_due)
-    return group.due_date(anchor, offset + 1)
+    return group.due_date(*_first(_following(group)))
 
 
 def _create_rounds(
