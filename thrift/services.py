@@ -245,15 +245,10 @@ def _schedule(
     as the default) keeps the schedule's month-end anchoring; any other
     chosen date starts a schedule of its own.
     """
-    natural = _following(group)
-    if start_date is None or start_date == group.due_date(*_first(natural)):
-        return natural
+    anchor, offset = _following(group)
+    if start_date is None or start_date == group.due_date(anchor, offset + 1):
+        return anchor, offset
     return start_date, 0
-
-
-def _first(anchor_offset: tuple[datetime.date, int]) -> tuple[datetime.date, int]:
-    anchor, offset = anchor_offset
-    return anchor, offset + 1
 
 
 def _following(group: ThriftGroup) -> tuple[datetime.date, int]:
@@ -285,7 +280,8 @@ def _following(group: ThriftGroup) -> tuple[datetime.date, int]:
 def next_cycle_start(group: ThriftGroup) -> datetime.date:
     """The first due date of the next cycle of `group` when no date is
     chosen: the group's start date, or the next date on its schedule."""
-    return group.due_date(*_first(_following(group)))
+    anchor, offset = _following(group)
+    return group.due_date(anchor, offset + 1)
 
 
 def _create_rounds(
