@@ -6,6 +6,20 @@ transaction, re-reads the rows it changes with `select_for_update()`, checks
 its rules after taking the lock, and stamps every row it saves with the
 acting user and the route (admin action, import file, command) so that the
 audit history says who and how.
+
+Lock order. On MySQL/MariaDB `select_for_update()` with `select_related()`
+locks every joined row too, so locks are taken on the row itself only and
+related rows are read without a lock. Every service takes its locks in this
+order, so that two of them never wait on each other:
+
+1. the group row, when the service needs it (join, start and close);
+2. the cycle row (close);
+3. rounds, in pk order;
+4. contributions, in pk order;
+5. memberships, in pk order.
+
+Inserting a row takes a shared lock on the rows its foreign keys name, so a
+service that locks the group must not wait for a round lock afterwards.
 """
 
 import datetime
@@ -16,7 +30,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, Q, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
@@ -194,8 +208,8 @@ def start_cycle(
         for place in _assign_positions(places, order_method, seed):
             stamp(place, by, route).save(update_fields=["position"])
 
-        last = group.cycles.aggregate(n=Max("number"), last_due=Max("rounds__due_date"))
-        anchor, offset = _schedule(group, start_date, last["last_due"])
+        last = group.cycles.aggregate(n=Max("number"))
+        anchor, offset = _schedule(group, start_date)
         cycle = stamp(
             Cycle(
                 group=group,
@@ -230,38 +244,51 @@ def start_cycle(
 
 
 def _schedule(
-    group: ThriftGroup,
-    start_date: datetime.date | None,
-    last_due: datetime.date | None,
+    group: ThriftGroup, start_date: datetime.date | None
 ) -> tuple[datetime.date, int]:
     """Where the new cycle's due dates are counted from: a date and how many
     periods after it the first round falls, less one.
 
-    A following cycle carries on the group's own schedule one period after
-    the last due date, so a group that began on 31 January keeps falling due
-    on the last day of the month in every cycle, not on the 30th once April
-    has passed.
+    A chosen date that is the schedule's own next date (the admin offers it
+    as the default) keeps the schedule's month-end anchoring; any other
+    chosen date starts a schedule of its own.
     """
-    if last_due is None:
-        natural = (group.start_date, 0)
-    else:
-        index = group.schedule_index(last_due)
-        if index is None:
-            natural = (group.next_period_after(last_due), 0)
-        else:
-            natural = (group.start_date, index)
-    # A chosen date that is the schedule's own next date (the admin offers
-    # it as the default) keeps the schedule's month-end anchoring.
-    if start_date is None or start_date == group.due_date(natural[0], natural[1] + 1):
-        return natural
+    anchor, offset = _following(group)
+    if start_date is None or start_date == group.due_date(anchor, offset + 1):
+        return anchor, offset
     return start_date, 0
+
+
+def _following(group: ThriftGroup) -> tuple[datetime.date, int]:
+    """The anchor and offset of the next cycle when no date is chosen.
+
+    A following cycle carries on one period after the last, counted from
+    the date its schedule was anchored on, so a group that began on 31
+    January keeps falling due on the last day of the month in every cycle,
+    not on the 30th once April has passed, and so does a cycle started on a
+    chosen 31 December. The anchors are not stored: replay the cycles, each
+    of which either began on its natural date or on a chosen one.
+    """
+    anchor, offset = group.start_date, 0
+    cycles = (
+        group.cycles.order_by("number")
+        .annotate(n=Count("rounds"), last_due=Max("rounds__due_date"))
+        .values_list("start_date", "n", "last_due")
+    )
+    for start, rounds, last_due in cycles:
+        if start != group.due_date(anchor, offset + 1):
+            anchor, offset = start, 0
+        offset += rounds
+        index = group.schedule_index(last_due) if last_due else None
+        if index is not None:
+            anchor, offset = group.start_date, index
+    return anchor, offset
 
 
 def next_cycle_start(group: ThriftGroup) -> datetime.date:
     """The first due date of the next cycle of `group` when no date is
     chosen: the group's start date, or the next date on its schedule."""
-    last_due = group.rounds.aggregate(last=Max("due_date"))["last"]
-    anchor, offset = _schedule(group, None, last_due)
+    anchor, offset = _following(group)
     return group.due_date(anchor, offset + 1)
 
 
@@ -321,10 +348,11 @@ def close_cycle(cycle: Cycle, *, by: User, route: str) -> Cycle:
     already closed. Contributions still owed stay owed as arrears.
     """
     with transaction.atomic():
-        cycle = (
-            Cycle.objects.select_for_update().select_related("group").get(pk=cycle.pk)
-        )
-        _ensure_can_manage(by, cycle.group)
+        group_id = Cycle.objects.values_list("group_id", flat=True).get(pk=cycle.pk)
+        group = ThriftGroup.objects.select_for_update().get(pk=group_id)
+        cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
+        cycle.group = group
+        _ensure_can_manage(by, group)
         if cycle.status == Cycle.Status.CLOSED:
             raise err.CycleNotOpen(f"{cycle} is already closed.")
         waiting = list(
@@ -425,11 +453,7 @@ def _pay(
 ) -> tuple[Contribution, Decimal]:
     """`pay_contribution`, returning the amount this call took in."""
     with transaction.atomic():
-        c = (
-            Contribution.objects.select_for_update()
-            .select_related("group", "round", "membership__member")
-            .get(pk=contribution.pk)
-        )
+        c = _lock_contribution(contribution.pk)
         applied = _apply_payment(
             c, by=by, paid_on=paid_on, method=method, reference=reference, amount=amount
         )
@@ -446,6 +470,17 @@ def _pay(
         c.balance,
     )
     return c, applied
+
+
+def _lock_contribution(pk: int) -> Contribution:
+    """Lock the contribution `pk` alone; its group, round and place are read
+    without a lock (see the lock order at the top)."""
+    c = Contribution.objects.select_for_update().get(pk=pk)
+    related = Contribution.objects.select_related(
+        "group", "round", "membership__member"
+    ).get(pk=pk)
+    c.group, c.round, c.membership = related.group, related.round, related.membership
+    return c
 
 
 def _apply_payment(
@@ -779,11 +814,7 @@ def _record_payout(
     reference: str,
     override_reason: str,
 ) -> Payout:
-    r = (
-        Round.objects.select_for_update()
-        .select_related("group", "cycle", "recipient__member")
-        .get(pk=round.pk)
-    )
+    r = _lock_round(round.pk)
     _ensure_can_manage(by, r.group)
     if Payout.objects.filter(round=r).exists() or r.status == Round.Status.PAID_OUT:
         raise err.PayoutExists(f"{r} has already been paid out.")
@@ -797,7 +828,8 @@ def _record_payout(
         )
 
     # A place leaving at the same moment waives shares of this round; lock
-    # them so the pot is quoted on what is committed.
+    # them (after the round, as `leave_group` does) so the pot is quoted on
+    # what is committed.
     list(r.contributions.select_for_update().order_by("pk").values_list("pk"))
     _refuse_future_date(r, paid_on)
     quote = quote_payout(r)
@@ -835,6 +867,17 @@ def _record_payout(
     return payout
 
 
+def _lock_round(pk: int) -> Round:
+    """Lock the round `pk` alone; its group, cycle and recipient are read
+    without a lock (see the lock order at the top)."""
+    r = Round.objects.select_for_update().get(pk=pk)
+    related = Round.objects.select_related("group", "cycle", "recipient__member").get(
+        pk=pk
+    )
+    r.group, r.cycle, r.recipient = related.group, related.cycle, related.recipient
+    return r
+
+
 # --- the order of payouts -----------------------------------------------
 
 
@@ -853,8 +896,7 @@ def swap_positions(
         raise err.SwapRefused("Choose two different places to swap.")
     with transaction.atomic():
         a, b = (
-            Membership.objects.select_for_update()
-            .select_related("group", "member")
+            Membership.objects.select_related("group", "member")
             .filter(pk__in=[first.pk, second.pk])
             .order_by("pk")
         )
@@ -869,12 +911,25 @@ def swap_positions(
             raise err.SwapRefused(
                 f"{a.group} has no open cycle; set positions directly on the places."
             )
+        # Rounds before places (the lock order at the top); a swap that
+        # moved either place meanwhile is seen once the rounds are locked.
+        round_pks = Round.objects.filter(cycle=cycle, recipient__in=[a, b]).values_list(
+            "pk", flat=True
+        )
         rounds = {
             r.recipient_id: r
             for r in Round.objects.select_for_update()
-            .filter(cycle=cycle, recipient__in=[a, b])
+            .filter(pk__in=list(round_pks))
             .order_by("pk")
         }
+        if set(rounds) - {a.pk, b.pk}:
+            raise err.SwapRefused(
+                f"The payout order of {cycle} changed meanwhile; try again."
+            )
+        a, b = _lock_places([a, b])
+        for place in (a, b):
+            if not place.is_active:
+                raise err.SwapRefused(f"{place.member} has left {place.group}.")
         for place in (a, b):
             r = rounds.get(place.pk)
             if r is None or r.status != Round.Status.OPEN:
@@ -938,6 +993,18 @@ def _exchange(
     stamp(round_a, by, route).save(update_fields=["recipient"])
 
 
+def _lock_places(places: list[Membership]) -> list[Membership]:
+    """Lock `places` alone, in pk order, and return them fresh in that order
+    with the group and member of the given instances."""
+    by_pk = {p.pk: p for p in places}
+    locked = list(
+        Membership.objects.select_for_update().filter(pk__in=list(by_pk)).order_by("pk")
+    )
+    for place in locked:
+        place.group, place.member = by_pk[place.pk].group, by_pk[place.pk].member
+    return locked
+
+
 # --- leaving ------------------------------------------------------------
 
 
@@ -966,43 +1033,37 @@ def leave_group(
     """
     today = today or lagos_today()
     with transaction.atomic():
-        place = (
-            Membership.objects.select_for_update()
-            .select_related("group", "member")
-            .get(pk=membership.pk)
+        place = Membership.objects.select_related("group", "member").get(
+            pk=membership.pk
         )
         _ensure_can_manage(by, place.group)
-        if not place.is_active:
-            return LeaveResult(place, changed=False)
-
         cycle = _open_cycle(place.group)
         result = LeaveResult(place, changed=True)
-        if cycle is not None:
-            collected = Payout.objects.filter(cycle=cycle, membership=place).exists()
-            if not collected:
-                result.cancelled_round = _cancel_round_of(
-                    place, cycle, by=by, route=route
-                )
-                result.waived += _waive(
-                    Contribution.objects.filter(
-                        round__cycle=cycle,
-                        membership=place,
-                        status=Contribution.Status.PENDING,
-                        amount_paid=0,
-                        due_date__gt=today,
-                    ),
-                    by=by,
-                    route=route,
-                )
-            if result.cancelled_round is not None:
-                result.waived += _waive(
-                    result.cancelled_round.contributions.filter(
-                        status=Contribution.Status.PENDING
-                    ),
-                    by=by,
-                    route=route,
-                )
+        if cycle is None:
+            (place,) = _lock_places([place])
+        else:
+            # The place's round, then contributions, then the place: the
+            # order `record_payout` locks in, so a payout of this round and
+            # the leave take turns and `collected` and the money paid in are
+            # read after the payout has committed, never before.
+            r = _lock_round_of(place, cycle)
+            # Found without a lock and locked by pk: a join or subquery in
+            # a locking read would lock the rounds it reads too.
+            shares = Q(membership=place, round__cycle=cycle)
+            if r is not None:
+                shares |= Q(round=r)
+            pks = list(Contribution.objects.filter(shares).values_list("pk", flat=True))
+            locked = list(
+                Contribution.objects.select_for_update()
+                .filter(pk__in=pks)
+                .order_by("pk")
+            )
+            (place,) = _lock_places([place])
+            if place.is_active:
+                _leave_cycle(place, cycle, r, locked, today, result, by, route)
 
+        if not place.is_active:
+            return LeaveResult(place, changed=False)
         place.left_at = timezone.now()
         place.position = None
         stamp(place, by, route).save(update_fields=["left_at", "position"])
@@ -1018,34 +1079,62 @@ def leave_group(
     return result
 
 
-def _cancel_round_of(
-    place: Membership, cycle: Cycle, *, by: User, route: str
-) -> Round | None:
-    r = (
-        Round.objects.select_for_update()
-        .filter(cycle=cycle, recipient=place, status=Round.Status.OPEN)
-        .first()
-    )
-    if r is None:
-        return None
-    paid_in = r.contributions.aggregate(total=Coalesce(Sum("amount_paid"), ZERO))[
-        "total"
-    ]
-    if paid_in > 0:
-        raise err.LeaveRefused(
-            f"{place.member} cannot leave yet: round {r.number} already holds "
-            f"{place.group.money(paid_in)} paid in for their payout. Pay it out, "
-            "or correct those payments first."
+def _lock_round_of(place: Membership, cycle: Cycle) -> Round | None:
+    """Lock the round of `cycle` that pays `place`, or None if it has none.
+
+    A swap may move the place between the look-up and the lock; look again
+    until the locked round still pays it (a swap is refused for a place that
+    has collected, so this settles at once in practice)."""
+    while True:
+        pk = (
+            Round.objects.filter(cycle=cycle, recipient=place)
+            .values_list("pk", flat=True)
+            .first()
         )
-    r.status = Round.Status.CANCELLED
-    stamp(r, by, route).save(update_fields=["status"])
-    return r
+        if pk is None:
+            return None
+        r = Round.objects.select_for_update().get(pk=pk)
+        if r.recipient_id == place.pk:
+            return r
 
 
-def _waive(contributions, *, by: User, route: str) -> int:
-    count = 0
-    for c in contributions.select_for_update().order_by("pk"):
-        c.status = Contribution.Status.WAIVED
-        stamp(c, by, route).save(update_fields=["status", "updated_at"])
-        count += 1
-    return count
+def _leave_cycle(
+    place: Membership,
+    cycle: Cycle,
+    r: Round | None,
+    locked: list[Contribution],
+    today: datetime.date,
+    result: LeaveResult,
+    by: User,
+    route: str,
+) -> None:
+    """Waive and cancel what `place` leaves behind in `cycle`; `r` (its
+    round) and the contributions `locked` are held under lock."""
+    collected = r is not None and r.status == Round.Status.PAID_OUT
+    collected = collected or (
+        Payout.objects.filter(cycle=cycle, membership=place).exists()
+    )
+    if collected:
+        return
+    if r is not None and r.status == Round.Status.OPEN:
+        paid_in = sum((c.amount_paid for c in locked if c.round_id == r.pk), ZERO)
+        if paid_in > 0:
+            raise err.LeaveRefused(
+                f"{place.member} cannot leave yet: round {r.number} already holds "
+                f"{place.group.money(paid_in)} paid in for their payout. Pay it "
+                "out, or correct those payments first."
+            )
+        r.status = Round.Status.CANCELLED
+        stamp(r, by, route).save(update_fields=["status"])
+        result.cancelled_round = r
+    for c in locked:
+        if c.status != Contribution.Status.PENDING:
+            continue
+        own_future = (
+            c.membership_id == place.pk and c.amount_paid == 0 and c.due_date > today
+        )
+        in_cancelled = result.cancelled_round is not None and c.round_id == r.pk
+        if own_future or in_cancelled:
+            c.status = Contribution.Status.WAIVED
+            stamp(c, by, route).save(update_fields=["status", "updated_at"])
+            result.waived += 1

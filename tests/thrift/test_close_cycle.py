@@ -256,3 +256,68 @@ def test_choosing_the_offered_next_date_keeps_month_end_dates():
         datetime.date(2026, 5, 31),
         datetime.date(2026, 6, 30),
     ]
+
+
+def finish(cycle):
+    for r in cycle.rounds.order_by("number"):
+        pay_out(r)
+    close(cycle)
+
+
+def due_dates(cycle):
+    return list(cycle.rounds.order_by("number").values_list("due_date", flat=True))
+
+
+def test_a_cycle_chosen_on_a_month_end_is_followed_on_month_ends():
+    group = make_group(start_date=D(2025, 12, 15))
+    make_places(group, 3)
+    first = services.start_cycle(
+        group, by=group.coordinator, route=ROUTE, start_date=D(2025, 12, 31)
+    )
+    assert due_dates(first) == [D(2025, 12, 31), D(2026, 1, 31), D(2026, 2, 28)]
+    finish(first)
+
+    assert services.next_cycle_start(group) == D(2026, 3, 31)
+    second = services.start_cycle(group, by=group.coordinator, route=ROUTE)
+
+    assert due_dates(second) == [D(2026, 3, 31), D(2026, 4, 30), D(2026, 5, 31)]
+    assert second.start_date == D(2026, 3, 31)
+    finish(second)
+    assert services.next_cycle_start(group) == D(2026, 6, 30)
+    third = services.start_cycle(group, by=group.coordinator, route=ROUTE)
+    assert due_dates(third) == [D(2026, 6, 30), D(2026, 7, 31), D(2026, 8, 31)]
+
+
+def test_choosing_the_offered_date_after_a_chosen_month_end_gives_the_same_rounds():
+    group = make_group(start_date=D(2025, 12, 15))
+    make_places(group, 3)
+    finish(
+        services.start_cycle(
+            group, by=group.coordinator, route=ROUTE, start_date=D(2025, 12, 31)
+        )
+    )
+
+    offered = services.next_cycle_start(group)
+    second = services.start_cycle(
+        group, by=group.coordinator, route=ROUTE, start_date=offered
+    )
+
+    assert offered == D(2026, 3, 31)
+    assert due_dates(second) == [D(2026, 3, 31), D(2026, 4, 30), D(2026, 5, 31)]
+
+
+def test_one_place_cycles_from_a_chosen_month_end_do_not_drift():
+    group = make_group(start_date=D(2025, 12, 15))
+    make_places(group, 1)
+    finish(
+        services.start_cycle(
+            group, by=group.coordinator, route=ROUTE, start_date=D(2026, 1, 31)
+        )
+    )
+    second = services.start_cycle(group, by=group.coordinator, route=ROUTE)
+    assert due_dates(second) == [D(2026, 2, 28)]
+    finish(second)
+
+    assert services.next_cycle_start(group) == D(2026, 3, 31)
+    third = services.start_cycle(group, by=group.coordinator, route=ROUTE)
+    assert due_dates(third) == [D(2026, 3, 31)]
