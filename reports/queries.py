@@ -39,6 +39,7 @@ from thrift.models import (
     ThriftGroup,
     add_months,
 )
+from thrift.models import overdue_condition as overdue
 from thrift.money import to_money
 from thrift.scoping import scope_to_user
 
@@ -52,16 +53,6 @@ OWED = ExpressionWrapper(F("amount_due") - F("amount_paid"), output_field=MONEY_
 def total(expression, **extra) -> Coalesce:
     """Sum `expression` in the database; an empty set sums to zero."""
     return Coalesce(Sum(expression, **extra), ZERO, output_field=MONEY_FIELD)
-
-
-def overdue(today: datetime.date, prefix: str = "") -> Q:
-    """Pending and past its due date; a waived contribution never counts."""
-    return Q(
-        **{
-            f"{prefix}status": Contribution.Status.PENDING,
-            f"{prefix}due_date__lt": today,
-        }
-    )
 
 
 def scoped_groups(user: User) -> QuerySet:

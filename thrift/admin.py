@@ -41,6 +41,7 @@ from .models import (
     Round,
     ThriftGroup,
     lagos_today,
+    overdue_condition,
 )
 from .money import ZERO, format_money
 from .resources import (
@@ -984,7 +985,7 @@ class OverdueFilter(admin.SimpleListFilter):
         return (("yes", "Overdue"), ("no", "Not overdue"))
 
     def queryset(self, request, queryset):
-        overdue = Q(status=Contribution.Status.PENDING, due_date__lt=lagos_today())
+        overdue = overdue_condition(lagos_today())
         if self.value() == "yes":
             return queryset.filter(overdue)
         if self.value() == "no":

@@ -370,6 +370,18 @@ def _owed() -> Coalesce:
     )
 
 
+def overdue_condition(today: datetime.date, prefix: str = "") -> Q:
+    """The one definition of overdue: pending and past its due date in
+    Africa/Lagos. A contribution due today is not yet overdue; a waived one
+    never is. `prefix` reaches a contribution through a relation."""
+    return Q(
+        **{
+            f"{prefix}status": "pending",
+            f"{prefix}due_date__lt": today,
+        }
+    )
+
+
 class ContributionQuerySet(models.QuerySet):
     """Read-only questions about what is owed; every total is summed in the
     database."""
@@ -379,8 +391,7 @@ class ContributionQuerySet(models.QuerySet):
 
         A contribution due today is not yet overdue; a waived one never is.
         """
-        today = today or lagos_today()
-        return self.filter(status=Contribution.Status.PENDING, due_date__lt=today)
+        return self.filter(overdue_condition(today or lagos_today()))
 
     def arrears_total(self, today: datetime.date | None = None) -> Decimal:
         """The sum still owed on the overdue contributions of this queryset."""
