@@ -297,24 +297,41 @@ def optional_pages(report, owner, coord, sample, coordinator):
     """Pages that other parts of the product add; skipped when absent."""
     from django.urls import NoReverseMatch, reverse
 
-    from thrift.models import ThriftGroup
+    from thrift.models import Contribution, ThriftGroup
 
     coord_group = ThriftGroup.objects.filter(coordinator=coordinator).order_by("pk")[0]
-    pages = (
-        ("ledger card", "reports:ledger_card", [sample["group"]], [coord_group.pk]),
-        ("member statement", "reports:statement", [sample["member"]], None),
-        ("audit log", "audit_log", [], []),
-        ("arrears report", "reports:arrears", [], []),
+    contribution = (
+        Contribution.objects.filter(group_id=sample["group"]).order_by("pk").first()
     )
-    for label, name, args, coord_args in pages:
+    by_group = f"?group={sample['group']}"
+    pages = (
+        ("ledger index", "reports:ledger_index", [], [], ""),
+        ("ledger card", "reports:ledger_card", [sample["group"]], [coord_group.pk], ""),
+        ("member statement", "reports:statement", [sample["member"]], None, ""),
+        ("arrears report", "reports:arrears", [], [], ""),
+        ("collections report", "reports:collections", [], [], ""),
+        ("audit log", "audit_log", [], [], ""),
+        ("audit log, one group", "audit_log", [], None, by_group),
+        ("audit log, contributions", "audit_log", [], [], "?model=thrift.contribution"),
+        (
+            "contribution history",
+            "admin:thrift_contribution_history",
+            [contribution.pk],
+            None,
+            "",
+        ),
+    )
+    for label, name, args, coord_args, query in pages:
         try:
             url = reverse(name, args=args)
         except NoReverseMatch:
             report.note(label, "not available on this branch")
             continue
-        report.add(label, "owner", owner.run(url))
+        report.add(label, "owner", owner.run(url + query))
         if coord_args is not None:
-            report.add(label, "coord", coord.run(reverse(name, args=coord_args)))
+            report.add(
+                label, "coord", coord.run(reverse(name, args=coord_args) + query)
+            )
 
 
 def time_import(report, client, sample):
