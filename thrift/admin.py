@@ -20,6 +20,7 @@ from accounts.roles import sees_everything
 from reports.audit import ADMIN_FORM
 from reports.history_admin import AuditedHistoryAdmin
 
+from . import paginator as list_paging
 from . import services
 from .admin_lists import KnownLabelsInlineMixin, LargeListMixin
 from .exceptions import ThriftError
@@ -1107,7 +1108,13 @@ class ContributionAdmin(SpreadsheetAdminMixin, ReadOnlyMoneyAdmin):
         response = super().changelist_view(request, extra_context)
         context = getattr(response, "context_data", None)
         if context and "cl" in context:
-            context["totals"] = contribution_totals(context["cl"].queryset)
+            changelist = context["cl"]
+            if getattr(changelist.paginator, "is_estimate", False):
+                # Past COUNT_CAP rows the list's size is an estimate, and
+                # summing it would read every row on every page view.
+                context["totals_withheld"] = list_paging.COUNT_CAP
+            else:
+                context["totals"] = contribution_totals(changelist.queryset)
         return response
 
     @admin.action(description="Mark paid", permissions=["change"])

@@ -851,3 +851,35 @@ def test_a_running_cycle_fixes_the_places_on_the_group_page(coord_client, coordi
     assert set(running_places.readonly_fields) >= {"member", "position"}
     assert waiting_places.has_add_permission is True
     assert "position" not in waiting_places.readonly_fields
+
+
+@pytest.mark.mysql_only
+def test_totals_are_withheld_when_the_list_size_is_an_estimate(
+    coord_client, coordinator, monkeypatch
+):
+    """Past the exact-count cap the list is sized by MariaDB's estimate;
+    summing it would read every row, so the list says how to narrow it."""
+    from thrift import paginator
+
+    monkeypatch.setattr(paginator, "COUNT_CAP", 5)
+    group, members, cycle = running_group(coordinator=coordinator)
+    first_due = cycle.rounds.get(number=1).due_date
+
+    large = coord_client.get(changelist("contribution"), {"status__exact": "pending"})
+    small = coord_client.get(
+        changelist("contribution"),
+        {
+            "status__exact": "pending",
+            "due_date__year": first_due.year,
+            "due_date__month": first_due.month,
+        },
+    )
+
+    assert large.context["cl"].paginator.is_estimate
+    assert "totals" not in large.context
+    assert large.context["totals_withheld"] == 5
+    assert "Totals are shown for lists of up to 5 contributions" in (
+        large.content.decode()
+    )
+    assert not small.context["cl"].paginator.is_estimate
+    assert totals_of(small) == [(3, "₦30,000.00", "₦0.00", "₦30,000.00")]
