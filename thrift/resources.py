@@ -26,6 +26,7 @@ from accounts.validators import normalize_phone
 
 from . import exceptions as err
 from . import parsing, services
+from .cells import escape_formula, unescape_formula
 from .models import (
     Contribution,
     Cycle,
@@ -42,24 +43,6 @@ from .money import ZERO
 from .spreadsheets import ImportResult, UnreadableFile, check_rows
 
 logger = logging.getLogger(__name__)
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def escape_formula(value):
-    """Text that a spreadsheet would run as a formula gets a leading
-    apostrophe; numbers, dates and other values are left alone."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def unescape_formula(text: str) -> str:
-    """Undo `escape_formula` on a cell read back from an exported file."""
-    if text.startswith("'") and text[1:2] in FORMULA_STARTS:
-        return text[1:]
-    return text
-
 
 # --- widgets: one kind of value each, parsed by thrift.parsing ----------
 
