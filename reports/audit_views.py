@@ -13,6 +13,7 @@ from django.utils import timezone
 from openpyxl import Workbook
 
 from accounts.roles import is_coordinator, sees_everything
+from thrift.cells import escape_formula
 
 from . import audit
 from .audit_filters import AuditLogFilter
@@ -33,8 +34,6 @@ EXPORT_HEADER = [
     "Group",
     "History id",
 ]
-# A spreadsheet runs a cell that starts with one of these as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def can_view_audit_log(user) -> bool:
@@ -86,10 +85,7 @@ def safe_cell(value) -> str | int:
     """`value` as text a spreadsheet shows rather than runs."""
     if isinstance(value, int):
         return value
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_STARTS):
-        return "'" + text
-    return text
+    return escape_formula("" if value is None else str(value))
 
 
 def export_rows(log):

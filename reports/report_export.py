@@ -3,7 +3,7 @@
 Money goes into a spreadsheet as a number with a number format, never as
 text, so that a treasurer can add it up. Text that a spreadsheet would read
 as a formula (a member named "=HYPERLINK(...)") is written with a leading
-apostrophe, in both formats.
+apostrophe, in both formats (see `thrift.cells`).
 """
 
 import csv
@@ -18,22 +18,15 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from thrift.cells import escape_formula
 from thrift.money import format_money
 
 from .queries import LedgerCard
 
 MONEY_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BOLD = Font(bold=True)
-
-
-def safe_text(value: str) -> str:
-    """`value`, made inert if a spreadsheet would run it as a formula."""
-    if value and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def cell_value(value):
@@ -42,7 +35,7 @@ def cell_value(value):
         return None
     if isinstance(value, bool | int | Decimal | datetime.date):
         return value
-    return safe_text(str(value))
+    return escape_formula(str(value))
 
 
 @dataclass
@@ -88,7 +81,9 @@ def table_xlsx(
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = filename[:31]
-    sheet.cell(row=1, column=1, value=safe_text(title)).font = Font(bold=True, size=13)
+    sheet.cell(row=1, column=1, value=escape_formula(title)).font = Font(
+        bold=True, size=13
+    )
     next_row = write_table(sheet, columns, rows, start=3)
     if totals is not None:
         for i, (column, value) in enumerate(zip(columns, totals, strict=True), 1):
@@ -124,7 +119,7 @@ def _csv_value(value) -> str:
         return ""
     if isinstance(value, Decimal | int | datetime.date):
         return str(value)
-    return safe_text(str(value))
+    return escape_formula(str(value))
 
 
 FILLS = {
@@ -177,7 +172,9 @@ def _money_cell(sheet, row: int, column: int, value, bold: bool = False):
 def _ledger_title(sheet, card: LedgerCard) -> None:
     group = card.group
     title = f"{group.name}: ledger card, cycle {card.cycle.number}"
-    sheet.cell(row=1, column=1, value=safe_text(title)).font = Font(bold=True, size=13)
+    sheet.cell(row=1, column=1, value=escape_formula(title)).font = Font(
+        bold=True, size=13
+    )
     sheet.cell(
         row=2,
         column=1,

@@ -12,7 +12,6 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from reports import queries
-from reports.report_export import safe_text
 from tests.reports.conftest import big_group, login
 from thrift.models import Contribution
 
@@ -192,21 +191,6 @@ def test_text_that_looks_like_a_formula_is_made_inert(book, client, owner):
     assert csv_rows[1][3] == '\'=HYPERLINK("http://x","y") +1 (left)'
     assert sheet["D4"].value == '\'=HYPERLINK("http://x","y") +1 (left)'
     assert sheet["D4"].data_type == "s"
-
-
-@pytest.mark.parametrize(
-    ("text", "shown"),
-    [
-        ("=1+1", "'=1+1"),
-        ("+234", "'+234"),
-        ("-5", "'-5"),
-        ("@SUM(A1)", "'@SUM(A1)"),
-        ("Ada", "Ada"),
-        ("", ""),
-    ],
-)
-def test_safe_text(text, shown):
-    assert safe_text(text) == shown
 
 
 def test_needs_staff(book, client):

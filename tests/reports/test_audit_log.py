@@ -68,6 +68,25 @@ def test_log_lists_changes_newest_first_with_links(client, auditor, owner):
     assert [(c.field, c.old, c.new) for c in changes] == [("Position", "—", "4")]
 
 
+def test_log_and_history_show_a_change_in_one_way(client, auditor, owner):
+    group = make_group(name="Alpha")
+    place = services.join_group(group, make_user(), by=owner, route="first")
+    place.position = 4
+    services.stamp(place, owner, "second").save()
+    client.force_login(auditor)
+    cell = (
+        '<li><strong>Position:</strong> <span class="audit-old">—</span> &rarr; '
+        '<span class="audit-new">4</span></li>'
+    )
+
+    log_page = log(client, model="thrift.membership").content.decode()
+    history = client.get(f"/admin/thrift/membership/{place.pk}/history/")
+
+    assert history.status_code == 200
+    assert " ".join(log_page.split()).count(cell) == 1
+    assert " ".join(history.content.decode().split()).count(cell) == 1
+
+
 def test_deleted_records_stay_in_the_log(owner_client, owner):
     group = make_group()
     place = services.join_group(group, make_user(), by=owner, route="test")

@@ -5,7 +5,7 @@ import pytest
 
 from thrift import parsing
 from thrift.models import Contribution, GroupStatus, PaymentMethod
-from thrift.resources import ContributionResource, escape_formula, unescape_formula
+from thrift.resources import ContributionResource
 
 
 @pytest.mark.parametrize(
@@ -123,28 +123,6 @@ def test_unreadable_whole_numbers_are_refused(cell):
 )
 def test_phone_cells_get_back_the_zero_excel_dropped(cell, text):
     assert parsing.phone_text(cell) == text
-
-
-@pytest.mark.parametrize(
-    ("value", "shown"),
-    [
-        ("=SUM(A1:A9)", "'=SUM(A1:A9)"),
-        ("+2348052601815", "'+2348052601815"),
-        ("-cmd", "'-cmd"),
-        ("@calc", "'@calc"),
-        ("Ada Obi", "Ada Obi"),
-        (Decimal("-500.00"), Decimal("-500.00")),
-        (-3, -3),
-        (datetime.date(2026, 1, 31), datetime.date(2026, 1, 31)),
-    ],
-)
-def test_formula_escaping_leaves_numbers_alone(value, shown):
-    assert escape_formula(value) == shown
-
-
-def test_unescaping_reverses_escaping_only():
-    assert unescape_formula("'=1+2") == "=1+2"
-    assert unescape_formula("'quoted'") == "'quoted'"
 
 
 def test_a_negative_amount_exports_as_a_number_but_text_is_escaped():
