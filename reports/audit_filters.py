@@ -6,6 +6,7 @@ so every filter here works on any historical model.
 """
 
 import django_filters
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.db.models import Q
 
 from accounts.models import User
@@ -14,6 +15,7 @@ from thrift.models import ThriftGroup
 from thrift.scoping import scope_to_user
 
 from .audit import AUDITED, BY_HISTORY, CHANGE_TYPES, in_groups
+from .report_filters import choose_group_widget
 
 
 def _groups(request):
@@ -84,7 +86,10 @@ class AuditLogFilter(django_filters.FilterSet):
     def __init__(self, data=None, *, request=None):
         first = AUDITED[0].history.objects.none()
         super().__init__(data, queryset=first, request=request)
+        choose_group_widget(self.filters["group"], _groups(request))
         for f in self.form.fields.values():
+            if isinstance(f.widget, AutocompleteSelect):
+                continue
             widgets = getattr(f.widget, "widgets", [f.widget])
             for widget in widgets:
                 widget.attrs.setdefault("class", "form-control form-control-sm")

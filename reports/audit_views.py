@@ -45,14 +45,14 @@ def can_view_audit_log(user) -> bool:
 
 
 def filtered_log(request, filterset: AuditLogFilter):
-    """The whole filtered log as one UNION ALL queryset, newest first."""
+    """The whole filtered log, newest first (`audit.Log`)."""
     if not filterset.is_valid():
-        return audit.combine([])
+        return audit.Log([])
     parts = [
         filterset.filter_queryset(audit.log_part(a, request.user))
         for a in audit.AUDITED
     ]
-    return audit.combine(parts)
+    return audit.Log(parts)
 
 
 def audit_log(request):

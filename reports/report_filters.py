@@ -10,9 +10,12 @@ import datetime
 
 import django_filters
 from django import forms
+from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.db.models import QuerySet
 
 from accounts.models import User
+from thrift.admin_lists import GROUP_CHOICES_MAX
 from thrift.models import Contribution
 
 from .queries import PERIODS, scoped_groups
@@ -24,6 +27,19 @@ def coordinators_of(groups: QuerySet) -> QuerySet:
     )
 
 
+def choose_group_widget(group_filter, groups: QuerySet) -> None:
+    """Past GROUP_CHOICES_MAX groups, offer the admin's search-as-you-type
+    box instead of a select: a select of 10,000 groups is a megabyte of
+    HTML on every view. The box names only the chosen group and searches
+    the user's own groups (the group admin scopes its autocomplete)."""
+    if groups[GROUP_CHOICES_MAX : GROUP_CHOICES_MAX + 1].exists():
+        group_filter.extra["widget"] = AutocompleteSelect(
+            Contribution._meta.get_field("group"),
+            admin.site,
+            attrs={"data-placeholder": "All groups", "class": "report-group-search"},
+        )
+
+
 class StyledFilterSet(django_filters.FilterSet):
     """Bootstrap classes on the form's widgets, as the admin theme expects."""
 
@@ -31,6 +47,8 @@ class StyledFilterSet(django_filters.FilterSet):
     def form(self):
         form = super().form
         for field in form.fields.values():
+            if isinstance(field.widget, AutocompleteSelect):
+                continue
             css = (
                 "form-select"
                 if isinstance(field.widget, forms.Select)
@@ -49,6 +67,7 @@ class ScopedFilterSet(StyledFilterSet):
         self.today = today
         groups = scoped_groups(user)
         self.filters["group"].queryset = groups
+        choose_group_widget(self.filters["group"], groups)
         self.filters["coordinator"].queryset = coordinators_of(groups)
 
 

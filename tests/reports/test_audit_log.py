@@ -342,3 +342,60 @@ def test_log_runs_a_fixed_number_of_queries(
     assert len(page_five.context["entries"]) == 50
     assert page_five.context["page_obj"].paginator.count > 600
     assert {e.route for e in filtered.context["entries"]} == {"admin action: t"}
+
+
+def test_log_slices_match_the_fully_sorted_union(owner):
+    """`Log` reads the newest rows of each table and merges them (on
+    MariaDB); every slice must equal the same slice of the whole union
+    sorted by the database."""
+    from reports import audit
+
+    group, places, cycle = running_group(places=4)
+    for r in cycle.rounds.order_by("number")[:2]:
+        for c in r.contributions.order_by("pk"):
+            services.pay_contribution(c, by=owner, route="t")
+        services.record_payout(r, by=owner, route="t")
+    parts = [audit.log_part(a, owner) for a in audit.AUDITED]
+    whole = list(audit.combine(parts))
+    log = audit.Log(parts)
+
+    assert len(whole) > 40
+    assert log.count() == len(whole)
+    for start, stop in ((0, 7), (7, 20), (19, 45), (len(whole) - 3, len(whole) + 5)):
+        assert [r["history_id"] for r in log[start:stop]] == [
+            r["history_id"] for r in whole[start:stop]
+        ], (start, stop)
+        assert [r["kind"] for r in log[start:stop]] == [
+            r["kind"] for r in whole[start:stop]
+        ]
+    assert log[3] == whole[3]
+    only_payouts = audit.Log([audit.log_part(audit.BY_KEY["thrift.payout"], owner)])
+    assert [r["kind"] for r in only_payouts[0:5]] == ["thrift.payout"] * 2
+
+
+def test_group_filter_becomes_a_search_box_past_many_groups(
+    client, auditor, monkeypatch
+):
+    from reports import report_filters
+
+    monkeypatch.setattr(report_filters, "GROUP_CHOICES_MAX", 2)
+    groups = [make_group(name=f"Group {n}") for n in range(3)]
+    client.force_login(auditor)
+
+    few = log(client)  # three groups > 2: a search box
+    chosen = log(client, group=groups[1].pk)
+
+    page = few.content.decode()
+    assert 'class="admin-autocomplete' in page or "admin-autocomplete" in page
+    assert "Group 0</option>" not in page
+    chosen_page = chosen.content.decode()
+    assert f'<option value="{groups[1].pk}" selected>Group 1</option>' in chosen_page
+    assert "Group 2</option>" not in chosen_page
+    assert "admin/js/autocomplete.js" in page
+    collections = client.get(reverse("reports:collections")).content.decode()
+    assert "admin-autocomplete" in collections
+    assert "Group 0</option>" not in collections
+
+    monkeypatch.setattr(report_filters, "GROUP_CHOICES_MAX", 100)
+    select = log(client).content.decode()
+    assert "Group 0</option>" in select and "Group 2</option>" in select
