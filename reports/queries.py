@@ -29,6 +29,7 @@ from accounts.models import User
 from accounts.roles import sees_everything
 from accounts.validators import normalize_phone
 from thrift.models import (
+    CollectionMonth,
     Contribution,
     Cycle,
     GroupStatus,
@@ -86,9 +87,9 @@ class DashboardFigures:
 
 
 def dashboard_figures(user: User, today: datetime.date) -> DashboardFigures:
-    """The headline figures: four queries, each answered from one index
-    (money sums read `contribution_paid_sums` and `contribution_overdue_sums`
-    without touching the rows)."""
+    """The headline figures: four queries, none of which reads the
+    contributions themselves: collections come from `CollectionMonth`, the
+    overdue sums from the `contribution_overdue_sums` index alone."""
     this_month = month_start(today)
     last_month = add_months(this_month, -1)
     next_month = add_months(this_month, 1)
@@ -99,16 +100,15 @@ def dashboard_figures(user: User, today: datetime.date) -> DashboardFigures:
     places = scope_to_user(
         Membership.objects.filter(left_at__isnull=True), user
     ).aggregate(places=Count("pk"), members=Count("member", distinct=True))
-    # Each sum filters on its range in WHERE, so the database reads only
-    # the index entries in range rather than every contribution.
-    collected = (
-        scoped_contributions(user)
-        .filter(paid_on__gte=last_month, paid_on__lt=next_month)
-        .aggregate(
-            this_month=total("amount_paid", filter=Q(paid_on__gte=this_month)),
-            last_month=total("amount_paid", filter=Q(paid_on__lt=this_month)),
-        )
+    collected = dict(
+        scope_to_user(CollectionMonth.objects.all(), user)
+        .filter(month__in=[last_month, this_month])
+        .values("month")
+        .annotate(amount=total("amount"))
+        .values_list("month", "amount")
     )
+    # Filtered on its range in WHERE, the overdue sum reads only the index
+    # entries of overdue contributions.
     owed = (
         scoped_contributions(user)
         .filter(overdue(today))
@@ -122,8 +122,8 @@ def dashboard_figures(user: User, today: datetime.date) -> DashboardFigures:
         active_groups=groups["active"],
         members=places["members"],
         places=places["places"],
-        collected_this_month=to_money(collected["this_month"]),
-        collected_last_month=to_money(collected["last_month"]),
+        collected_this_month=to_money(collected.get(this_month, ZERO)),
+        collected_last_month=to_money(collected.get(last_month, ZERO)),
         arrears=to_money(owed["arrears"]),
         overdue_count=owed["overdue_count"],
     )
@@ -197,19 +197,14 @@ def collections_by_month(
     """What was paid in each of the last `months` months, this one included."""
     first = add_months(month_start(today), -(months - 1))
     end = add_months(month_start(today), 1)
-    # Grouped by day, which walks `contribution_paid_sums` in order with no
-    # temporary table, then added up by month here: a few hundred rows.
-    days = (
-        scoped_contributions(user)
-        .filter(paid_on__gte=first, paid_on__lt=end, amount_paid__gt=0)
-        .values("paid_on")
-        .annotate(amount=total("amount_paid"))
-        .order_by("paid_on")
-        .values_list("paid_on", "amount")
+    rows = (
+        scope_to_user(CollectionMonth.objects.all(), user)
+        .filter(month__gte=first, month__lt=end)
+        .values("month")
+        .annotate(amount=total("amount"))
+        .values_list("month", "amount")
     )
-    found: dict[datetime.date, Decimal] = defaultdict(Decimal)
-    for day, amount in days:
-        found[month_start(as_date(day))] += amount
+    found = {as_date(month): amount for month, amount in rows}
     return [
         MonthTotal(
             add_months(first, i), to_money(found.get(add_months(first, i), ZERO))

@@ -5,9 +5,11 @@ sentences a treasurer can act on. The property tests run it after every
 step; a ledger-check command can run it against the live database.
 """
 
-from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery
+from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import TruncMonth
 
-from .models import Contribution, Cycle, Payout, Round
+from .models import CollectionMonth, Contribution, Cycle, Payout, Round
+from .money import to_money
 
 
 def find_violations() -> list[str]:
@@ -19,6 +21,7 @@ def find_violations() -> list[str]:
         _payouts,
         _rounds_of_open_cycles,
         _one_open_cycle_per_group,
+        _collection_months,
     ):
         problems.extend(check())
     return problems
@@ -179,3 +182,36 @@ def _one_open_cycle_per_group() -> list[str]:
         .filter(n__gt=1)
     )
     return [f"group {row['group']}: {row['n']} open cycles." for row in groups]
+
+
+def _collection_months() -> list[str]:
+    """Each group's collections by month, as kept, equal what its
+    contributions hold as paid by the month of their payment date."""
+    paid = (
+        Contribution.objects.filter(amount_paid__gt=0, paid_on__isnull=False)
+        .annotate(month=TruncMonth("paid_on"))
+        .values("group_id", "month")
+        .annotate(amount=Sum("amount_paid"))
+        .order_by()
+    )
+    expected = {
+        (row["group_id"], _as_date(row["month"])): row["amount"] for row in paid
+    }
+    kept = {
+        (row.group_id, row.month): row.amount
+        for row in CollectionMonth.objects.exclude(amount=0)
+    }
+    problems = []
+    for group_id, month in sorted(expected.keys() | kept.keys()):
+        want = to_money(expected.get((group_id, month), 0))
+        have = to_money(kept.get((group_id, month), 0))
+        if want != have:
+            problems.append(
+                f"group {group_id}: collections for {month:%B %Y} are kept as "
+                f"{have} but its contributions hold {want} paid."
+            )
+    return problems
+
+
+def _as_date(value):
+    return value.date() if hasattr(value, "date") and callable(value.date) else value

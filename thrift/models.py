@@ -533,6 +533,35 @@ class Contribution(models.Model):
         return self.status == self.Status.PENDING and self.due_date < today
 
 
+class CollectionMonth(models.Model):
+    """A group's collections in one month, kept as payments are recorded.
+
+    `amount` is the sum of `amount_paid` over the group's contributions whose
+    `paid_on` falls in `month` (its first day), the same figure the reports
+    compute from the contributions. The payment services change it in the
+    payment's transaction (`thrift.services`); `thrift.ledger` checks it
+    against the contributions. The dashboard reads twelve months of it
+    rather than summing a million contributions on every view.
+    """
+
+    group = models.ForeignKey(
+        ThriftGroup, on_delete=models.CASCADE, related_name="collection_months"
+    )
+    month = models.DateField()
+    amount = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group", "month"], name="collection_month_once_per_group"
+            ),
+        ]
+        indexes = [models.Index(fields=["month", "amount"], name="collection_by_month")]
+
+    def __str__(self) -> str:
+        return f"{self.group_id} {self.month:%Y-%m}: {self.amount}"
+
+
 class Payout(models.Model):
     """What a round's recipient received: the pot less the service fee."""
 

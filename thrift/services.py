@@ -16,7 +16,9 @@ order, so that two of them never wait on each other:
 2. the cycle row (close);
 3. rounds, in pk order;
 4. contributions, in pk order;
-5. memberships, in pk order.
+5. memberships, in pk order;
+6. collection months (`CollectionMonth`), in (group, month) order, written
+   by an upsert that adds to the row.
 
 Inserting a row takes a shared lock on the rows its foreign keys name, so a
 service that locks the group must not wait for a round lock afterwards.
@@ -39,6 +41,7 @@ from accounts.models import User
 
 from . import exceptions as err
 from .models import (
+    CollectionMonth,
     Contribution,
     Cycle,
     GroupStatus,
@@ -454,12 +457,14 @@ def _pay(
     """`pay_contribution`, returning the amount this call took in."""
     with transaction.atomic():
         c = _lock_contribution(contribution.pk)
+        before = Collected.of(c)
         applied = _apply_payment(
             c, by=by, paid_on=paid_on, method=method, reference=reference, amount=amount
         )
         if applied is None:
             return c, ZERO
         stamp(c, by, route).save()
+        _add_to_collection_months(before.moved_to(c))
 
     logger.info(
         "pay_contribution contribution=%s group=%s amount=%s by=%s balance_after=%s",
@@ -481,6 +486,55 @@ def _lock_contribution(pk: int) -> Contribution:
     ).get(pk=pk)
     c.group, c.round, c.membership = related.group, related.round, related.membership
     return c
+
+
+@dataclass(frozen=True)
+class Collected:
+    """What a contribution counts in its group's collection month."""
+
+    group_id: int
+    paid_on: datetime.date | None
+    amount: Decimal
+
+    @classmethod
+    def of(cls, c: Contribution) -> "Collected":
+        return cls(c.group_id, c.paid_on, c.amount_paid)
+
+    def moved_to(self, c: Contribution) -> dict[tuple[int, datetime.date], Decimal]:
+        """The changes to collection months when this becomes `c`: a later
+        payment moves the whole paid amount to the month it was paid in, as
+        the contribution keeps one payment date."""
+        changes: dict[tuple[int, datetime.date], Decimal] = {}
+        after = Collected.of(c)
+        for side, sign in ((self, -1), (after, 1)):
+            if side.paid_on is not None and side.amount:
+                key = (side.group_id, side.paid_on.replace(day=1))
+                changes[key] = changes.get(key, ZERO) + sign * side.amount
+        return changes
+
+
+def _add_to_collection_months(changes: dict[tuple[int, datetime.date], Decimal]):
+    """Add each change to its (group, month) row, creating it when new, in
+    key order (lock order, step 6), in one statement."""
+    rows = [(g, m, amount) for (g, m), amount in sorted(changes.items()) if amount]
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    table = quote(CollectionMonth._meta.db_table)
+    amount = quote("amount")
+    if connection.vendor == "mysql":
+        upsert = f"ON DUPLICATE KEY UPDATE {amount} = {amount} + VALUES({amount})"
+    else:
+        upsert = (
+            f'ON CONFLICT ("group_id", "month") DO UPDATE SET '
+            f"{amount} = {table}.{amount} + excluded.{amount}"
+        )
+    sql = (
+        f"INSERT INTO {table} ({quote('group_id')}, {quote('month')}, {amount}) "
+        f"VALUES (%s, %s, %s) {upsert}"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 def _apply_payment(
@@ -551,6 +605,8 @@ class PaymentBatch:
         self.route = route[:ROUTE_MAX_LENGTH]
         self.locked: dict[int, Contribution] = {}
         self.changed: dict[int, Contribution] = {}
+        # Each changed contribution as it was before the batch touched it.
+        self.before: dict[int, Collected] = {}
         self.amount = ZERO
 
     def lock(self, pks: Iterable[int]) -> dict[int, Contribution]:
@@ -587,6 +643,7 @@ class PaymentBatch:
         """Pay the locked `c` as `pay_contribution` would; True if it changed."""
         if self.locked.get(c.pk) is not c:
             raise ValueError("PaymentBatch.pay needs a contribution from lock().")
+        before = self.before.get(c.pk) or Collected.of(c)
         applied = _apply_payment(
             c,
             by=self.by,
@@ -597,6 +654,7 @@ class PaymentBatch:
         )
         if applied is None:
             return False
+        self.before.setdefault(c.pk, before)
         self.changed[c.pk] = c
         self.amount += applied
         return True
@@ -616,6 +674,11 @@ class PaymentBatch:
             default_user=self.by,
             default_change_reason=self.route,
         )
+        months: dict[tuple[int, datetime.date], Decimal] = {}
+        for c in changed:
+            for key, amount in self.before[c.pk].moved_to(c).items():
+                months[key] = months.get(key, ZERO) + amount
+        _add_to_collection_months(months)
         logger.info(
             "pay_contributions count=%s amount=%s by=%s route=%s",
             len(changed),
@@ -624,6 +687,7 @@ class PaymentBatch:
             self.route,
         )
         self.changed.clear()
+        self.before.clear()
         self.amount = ZERO
         return len(changed)
 
