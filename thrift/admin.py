@@ -128,7 +128,8 @@ class ScopedForeignKeysMixin:
 class ScopedAdmin(ScopedForeignKeysMixin, LargeListMixin, AuditedHistoryAdmin):
     """Shows a coordinator only their own groups' records, everywhere:
     lists, object URLs, history, foreign-key choices and autocompletes.
-    Another group's record answers 404 (change, delete) or 403 (history)."""
+    Every URL of another group's record (change, delete, history, a past
+    version) answers 404, so that none tells whether it exists."""
 
     group_path = "group"
     list_per_page = 50
