@@ -17,7 +17,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.apps import apps
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q, Subquery, Value
 from django.urls import reverse
@@ -174,6 +176,7 @@ class Names:
 
     QUERIES = {
         User: lambda: User.objects.only("username", "first_name", "last_name"),
+        Group: lambda: Group.objects.only("name"),
         ThriftGroup: lambda: ThriftGroup.objects.only("name", "currency"),
         Membership: lambda: Membership.objects.select_related("member", "group"),
         Cycle: lambda: Cycle.objects.select_related("group"),
@@ -262,6 +265,49 @@ def show_value(f: models.Field, value, record, names: Names) -> str:
     return str(value)
 
 
+# A user's roles (auth groups) are kept with each version of the user.
+ROLES = "Roles"
+
+
+def role_history():
+    """The table holding the roles each version of a user had."""
+    return apps.get_model("accounts", "HistoricalUser_groups")
+
+
+def want_roles(rows: list, names: Names) -> None:
+    """Give each user history row of `rows`, and its previous version,
+    `role_ids`: the roles the user held then. One query."""
+    versions = [r for r in rows if isinstance(r, User.history.model)]
+    versions += [r.previous for r in versions if r.previous is not None]
+    if not versions:
+        return
+    held = defaultdict(set)
+    for history_id, group_id in (
+        role_history()
+        .objects.filter(history_id__in={v.history_id for v in versions})
+        .values_list("history_id", "group_id")
+    ):
+        held[history_id].add(group_id)
+        names.want(Group, group_id)
+    for v in versions:
+        v.role_ids = held[v.history_id]
+
+
+def role_names(role_ids: set, names: Names) -> str:
+    return ", ".join(sorted(names.name(Group, pk) for pk in role_ids)) or EMPTY
+
+
+def role_change(record, previous, names: Names) -> Change | None:
+    """Roles granted or taken away since `previous`, when `want_roles` has
+    loaded them."""
+    if not hasattr(record, "role_ids"):
+        return None
+    before = previous.role_ids if previous is not None else set()
+    if record.role_ids == before:
+        return None
+    return Change(ROLES, role_names(before, names), role_names(record.role_ids, names))
+
+
 def changes_between(record, previous, names: Names) -> list[Change]:
     """Fields that differ from `previous` (None: the values it started with).
 
@@ -285,6 +331,9 @@ def changes_between(record, previous, names: Names) -> list[Change]:
                 capfirst(f.verbose_name), old_text, show_value(f, new, record, names)
             )
         )
+    roles = role_change(record, previous, names)
+    if roles is not None:
+        out.append(roles)
     return out
 
 
@@ -350,6 +399,7 @@ def describe(rows: list, names: Names) -> None:
             names.want_foreign_keys(r.previous)
         if getattr(r, "group_id", None) is not None:
             names.want(ThriftGroup, r.group_id)
+    want_roles(rows, names)
     names.load()
     for r in rows:
         r.label = record_label(r, names)
