@@ -8,8 +8,9 @@ database filters, orders, counts and slices the whole list: a page costs one
 query for the count and one for its rows, whatever the number of rows. The
 page's rows are then described (record names, changed fields old -> new)
 with a bounded number of further queries: per kind of record on the page one
-for its rows and one for their previous versions, and one per kind of
-related record for the names of foreign keys (`Names`).
+for its rows and one for their previous versions, one for the roles of the
+users on it, and one per kind of related record for the names of foreign
+keys (`Names`).
 """
 
 import datetime
