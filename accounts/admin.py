@@ -120,6 +120,7 @@ class UserAdmin(
         return True
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self.check_history_scope(request, object_id)
         if request.method == "POST":
             raise PermissionDenied("Past versions are shown, never written back.")
         return super().history_form_view(request, object_id, version_id, extra_context)

@@ -45,7 +45,11 @@ class User(AbstractUser):
     bank_name = models.CharField(max_length=100, blank=True)
     account_name = models.CharField(max_length=150, blank=True)
 
-    history = AuditedHistory(excluded_fields=["password", "last_login"])
+    # Roles (`groups`) are kept with each version, so that granting or
+    # taking away one shows in the user's history like any other change.
+    history = AuditedHistory(
+        excluded_fields=["password", "last_login"], m2m_fields=["groups"]
+    )
 
     class Meta:
         ordering = ["first_name", "last_name", "username"]

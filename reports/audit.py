@@ -5,11 +5,12 @@ The audit log reads several historical tables as one list. Each table gives
 a `values()` queryset with the same columns (kind, history id, record id,
 date, type, route, acting user, group), and UNION ALL combines them, so the
 database filters, orders and slices the whole list (`Log`): a page costs one
-count per table and one query for its rows, whatever the number of rows. The
+count and one query for its rows, whatever the number of rows. The
 page's rows are then described (record names, changed fields old -> new)
 with a bounded number of further queries: per kind of record on the page one
-for its rows and one for their previous versions, and one per kind of
-related record for the names of foreign keys (`Names`).
+for its rows and one for their previous versions, one for the roles of the
+users on it, and one per kind of related record for the names of foreign
+keys (`Names`).
 """
 
 import datetime
@@ -17,7 +18,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.apps import apps
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.db import connections, models
 from django.db.models import Exists, F, OuterRef, Q, Subquery, Value
 from django.urls import reverse
@@ -234,6 +237,7 @@ class Names:
 
     QUERIES = {
         User: lambda: User.objects.only("username", "first_name", "last_name"),
+        Group: lambda: Group.objects.only("name"),
         ThriftGroup: lambda: ThriftGroup.objects.only("name", "currency"),
         Membership: lambda: Membership.objects.select_related("member", "group"),
         Cycle: lambda: Cycle.objects.select_related("group"),
@@ -322,6 +326,49 @@ def show_value(f: models.Field, value, record, names: Names) -> str:
     return str(value)
 
 
+# A user's roles (auth groups) are kept with each version of the user.
+ROLES = "Roles"
+
+
+def role_history():
+    """The table holding the roles each version of a user had."""
+    return apps.get_model("accounts", "HistoricalUser_groups")
+
+
+def want_roles(rows: list, names: Names) -> None:
+    """Give each user history row of `rows`, and its previous version,
+    `role_ids`: the roles the user held then. One query."""
+    versions = [r for r in rows if isinstance(r, User.history.model)]
+    versions += [r.previous for r in versions if r.previous is not None]
+    if not versions:
+        return
+    held = defaultdict(set)
+    for history_id, group_id in (
+        role_history()
+        .objects.filter(history_id__in={v.history_id for v in versions})
+        .values_list("history_id", "group_id")
+    ):
+        held[history_id].add(group_id)
+        names.want(Group, group_id)
+    for v in versions:
+        v.role_ids = held[v.history_id]
+
+
+def role_names(role_ids: set, names: Names) -> str:
+    return ", ".join(sorted(names.name(Group, pk) for pk in role_ids)) or EMPTY
+
+
+def role_change(record, previous, names: Names) -> Change | None:
+    """Roles granted or taken away since `previous`, when `want_roles` has
+    loaded them."""
+    if not hasattr(record, "role_ids"):
+        return None
+    before = previous.role_ids if previous is not None else set()
+    if record.role_ids == before:
+        return None
+    return Change(ROLES, role_names(before, names), role_names(record.role_ids, names))
+
+
 def changes_between(record, previous, names: Names) -> list[Change]:
     """Fields that differ from `previous` (None: the values it started with).
 
@@ -345,6 +392,9 @@ def changes_between(record, previous, names: Names) -> list[Change]:
                 capfirst(f.verbose_name), old_text, show_value(f, new, record, names)
             )
         )
+    roles = role_change(record, previous, names)
+    if roles is not None:
+        out.append(roles)
     return out
 
 
@@ -410,6 +460,7 @@ def describe(rows: list, names: Names) -> None:
             names.want_foreign_keys(r.previous)
         if getattr(r, "group_id", None) is not None:
             names.want(ThriftGroup, r.group_id)
+    want_roles(rows, names)
     names.load()
     for r in rows:
         r.label = record_label(r, names)

@@ -2,8 +2,9 @@
 admin form's route on every save, and who may revert."""
 
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import Http404
 from simple_history.admin import SimpleHistoryAdmin
 
 from thrift.services import stamp
@@ -49,10 +50,24 @@ class AuditedHistoryAdmin(SimpleHistoryAdmin):
     # --- the history page ---------------------------------------------
 
     def check_history_scope(self, request, object_id) -> None:
-        """Refuse a record outside the viewer's groups, deleted or not."""
-        rows = self.model.history.filter(id=unquote(object_id))
-        if rows.exists() and not audit.scope_history(rows, request.user).exists():
-            raise PermissionDenied
+        """Answer 404 for a record the viewer may not see, as its change page
+        does, so that no URL of it tells whether it exists.
+
+        A live record is judged by the admin's own list; a deleted one by
+        its history (a coordinator keeps their own groups' past records).
+        """
+        object_id = unquote(object_id)
+        try:
+            if self.get_queryset(request).filter(pk=object_id).exists():
+                return
+            deleted = not self.model._default_manager.filter(pk=object_id).exists()
+        except (ValueError, ValidationError):
+            deleted = False
+        if deleted:
+            rows = self.model.history.filter(id=object_id)
+            if audit.scope_history(rows, request.user).exists():
+                return
+        raise Http404(f"No {self.opts.verbose_name} {object_id} that you can see.")
 
     def history_view(self, request, object_id, extra_context=None):
         self.check_history_scope(request, object_id)
@@ -87,10 +102,12 @@ class AuditedHistoryAdmin(SimpleHistoryAdmin):
         return not self.can_revert(request)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # Scope first: a record the viewer may not see is not found, whatever
+        # else would refuse them.
+        self.check_history_scope(request, object_id)
         if not self.allow_revert:
             raise PermissionDenied
         if request.method == "POST" and not self.can_revert(request):
             raise PermissionDenied
-        self.check_history_scope(request, object_id)
         request.history_route = audit.ADMIN_REVERT
         return super().history_form_view(request, object_id, version_id, extra_context)

@@ -69,3 +69,37 @@ def test_start_up_stops_with_one_line_naming_the_variable(env, named):
     assert len(lines) == 1
     assert lines[0].startswith("Configuration error: ")
     assert named in lines[0]
+
+
+def cooloff_in(**env) -> str:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO")}
+    environment.update(env)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            "from django.conf import settings; print(repr(settings.AXES_COOLOFF_TIME))",
+        ],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if result.returncode:
+        return result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_login_cool_off_is_read_in_whole_minutes():
+    assert cooloff_in(THRIFT_LOGIN_COOLOFF_MINUTES="90") == (
+        "datetime.timedelta(seconds=5400)"
+    )
+
+
+def test_a_cool_off_under_a_minute_is_refused():
+    refusal = cooloff_in(THRIFT_LOGIN_COOLOFF_MINUTES="0")
+
+    assert "THRIFT_LOGIN_COOLOFF_MINUTES must be at least 1; got 0." in refusal

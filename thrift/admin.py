@@ -6,7 +6,7 @@ import logging
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, DecimalField, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, DecimalField, F, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -129,7 +129,8 @@ class ScopedForeignKeysMixin:
 class ScopedAdmin(ScopedForeignKeysMixin, LargeListMixin, AuditedHistoryAdmin):
     """Shows a coordinator only their own groups' records, everywhere:
     lists, object URLs, history, foreign-key choices and autocompletes.
-    Another group's record answers 404 (change, delete) or 403 (history)."""
+    Every URL of another group's record (change, delete, history, a past
+    version) answers 404, so that none tells whether it exists."""
 
     group_path = "group"
     list_per_page = 50
@@ -999,32 +1000,16 @@ MONEY_SUM = {"output_field": DecimalField(max_digits=14, decimal_places=2)}
 
 def contribution_totals(queryset) -> list[dict]:
     """Due, paid and outstanding of `queryset`, one row per currency, in one
-    query. Waived contributions are owed by nobody and count in none."""
-    owed = ~Q(status=Contribution.Status.WAIVED)
-    rows = (
-        queryset.order_by()
-        .values("group__currency")
-        .annotate(
-            due=Coalesce(Sum("amount_due", filter=owed), ZERO, **MONEY_SUM),
-            paid=Coalesce(Sum("amount_paid"), ZERO, **MONEY_SUM),
-            outstanding=Coalesce(
-                Sum(F("amount_due") - F("amount_paid"), filter=owed),
-                ZERO,
-                **MONEY_SUM,
-            ),
-            count=Count("pk"),
-        )
-        .order_by("group__currency")
-    )
+    query, by the rule in `ContributionQuerySet.totals_by_currency`."""
     return [
         {
-            "currency": row["group__currency"],
+            "currency": row["currency"],
             "count": row["count"],
-            "due": format_money(row["due"], row["group__currency"]),
-            "paid": format_money(row["paid"], row["group__currency"]),
-            "outstanding": format_money(row["outstanding"], row["group__currency"]),
+            "due": format_money(row["due"], row["currency"]),
+            "paid": format_money(row["paid"], row["currency"]),
+            "outstanding": format_money(row["outstanding"], row["currency"]),
         }
-        for row in rows
+        for row in queryset.totals_by_currency()
     ]
 
 

@@ -168,7 +168,7 @@ def _load_staff(summary: DemoSummary, *, by: User | None) -> dict[str, User]:
             services.stamp(user, by, ROUTE).save()
             summary.staff += 1
         role = COORDINATORS if row["role"] == "coordinator" else AUDITORS
-        user.groups.add(role_group(role))
+        services.stamp(user, by, ROUTE).groups.add(role_group(role))
         staff[user.username] = user
     return staff
 

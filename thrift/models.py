@@ -372,6 +372,18 @@ def _owed() -> Coalesce:
     )
 
 
+def _total(expression, **extra) -> Coalesce:
+    """Sum `expression` in the database; nothing summed is zero. Totals get
+    two more digits than one row may hold."""
+    field = models.DecimalField(max_digits=MONEY["max_digits"] + 2, decimal_places=2)
+    return Coalesce(Sum(expression, **extra), Value(ZERO), output_field=field)
+
+
+# A waived contribution is owed by nobody: it counts in neither what is due
+# nor what is outstanding, though what was paid on it still counts as paid.
+OWED_BY_SOMEONE = ~Q(status="waived")
+
+
 def overdue_condition(today: datetime.date, prefix: str = "") -> Q:
     """The one definition of overdue: pending and past its due date in
     Africa/Lagos. A contribution due today is not yet overdue; a waived one
@@ -394,6 +406,26 @@ class ContributionQuerySet(models.QuerySet):
         A contribution due today is not yet overdue; a waived one never is.
         """
         return self.filter(overdue_condition(today or lagos_today()))
+
+    def totals_by_currency(self):
+        """Rows of `currency`, `count`, `due`, `paid` and `outstanding`
+        (due less paid), one per currency, in one query.
+
+        Waived contributions count in neither due nor outstanding.
+        """
+        return (
+            self.order_by()
+            .values(currency=F("group__currency"))
+            .annotate(
+                count=Count("pk"),
+                due=_total("amount_due", filter=OWED_BY_SOMEONE),
+                paid=_total("amount_paid"),
+                outstanding=_total(
+                    F("amount_due") - F("amount_paid"), filter=OWED_BY_SOMEONE
+                ),
+            )
+            .order_by("currency")
+        )
 
     def arrears_total(self, today: datetime.date | None = None) -> Decimal:
         """The sum still owed on the overdue contributions of this queryset."""

@@ -36,3 +36,44 @@ class AuditedHistory(HistoricalRecords):
         if update_fields and set(update_fields) <= set(self.excluded_fields):
             return
         super().post_save(instance, created, using=using, **kwargs)
+
+    def m2m_changed(self, instance, action, attr, pk_set, reverse, **kwargs):
+        model = kwargs["model"]
+        # Adding a role the user already holds, or removing one they do not,
+        # changes nothing and is not worth a row. Django names the rows to
+        # remove before it knows which exist, so look first.
+        if action == "pre_remove":
+            instance._history_removing = self._linked(
+                instance, attr, pk_set, reverse, model
+            )
+            return
+        if action == "post_remove":
+            pk_set = instance.__dict__.pop("_history_removing", set())
+        if action in ("post_add", "post_remove") and not pk_set:
+            return
+        if reverse:
+            self._reverse_m2m_changed(instance, action, attr, pk_set, model)
+            return
+        super().m2m_changed(instance, action, attr, pk_set, reverse, **kwargs)
+
+    @staticmethod
+    def _linked(instance, attr, pk_set, reverse, model) -> set:
+        """Which of `pk_set` are linked to `instance` now."""
+        if reverse:
+            linked = model._default_manager.filter(**{attr: instance})
+        else:
+            linked = getattr(instance, attr).all()
+        return set(linked.filter(pk__in=pk_set).values_list("pk", flat=True))
+
+    def _reverse_m2m_changed(self, instance, action, attr, pk_set, model) -> None:
+        # Changed from the other side (a role's users): a row for each
+        # record whose set changed, as if changed from its own side.
+        if action == "pre_clear":
+            members = model._default_manager.filter(**{attr: instance})
+            instance._history_cleared = set(members.values_list("pk", flat=True))
+            return
+        if action == "post_clear":
+            pk_set = instance.__dict__.pop("_history_cleared", set())
+        if action in ("post_add", "post_remove", "post_clear"):
+            for record in model._default_manager.filter(pk__in=pk_set):
+                super().m2m_changed(record, action, attr, pk_set, False)

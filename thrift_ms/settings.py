@@ -5,6 +5,7 @@ would make a deployment unsafe stop start-up with one line naming the
 variable, rather than running half-configured.
 """
 
+import datetime
 from pathlib import Path
 
 from decouple import Csv, config
@@ -241,7 +242,9 @@ if config("BEHIND_TLS_PROXY", default=False, cast=bool):
 # treasurer out of their own office.
 AXES_ENABLED = config("AXES_ENABLED", default=True, cast=bool)
 AXES_FAILURE_LIMIT = env_int("THRIFT_LOGIN_FAILURE_LIMIT", 5, minimum=1)
-AXES_COOLOFF_TIME = env_int("THRIFT_LOGIN_COOLOFF_MINUTES", 30, minimum=1) / 60
+AXES_COOLOFF_TIME = datetime.timedelta(
+    minutes=env_int("THRIFT_LOGIN_COOLOFF_MINUTES", 30, minimum=1)
+)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "axes_locked_out.html"

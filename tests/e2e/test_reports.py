@@ -78,3 +78,58 @@ def test_ledger_card_opens_from_the_group_and_prints_alone(page):
     assert not page.locator("#jazzy-navbar").is_visible()
     assert page.locator("#ledger-grid").is_visible()
     page.steps.shot("ledger-card-print")
+
+
+# Each figure's value (the text itself, not its box) against its icon and
+# its card, in page pixels; an icon the theme hides is not in the way.
+FIGURE_LAYOUT = """() => [...document.querySelectorAll('.figure')].map(f => {
+    const value = f.querySelector('.figure-value');
+    const range = document.createRange();
+    range.selectNodeContents(value);
+    const v = range.getBoundingClientRect();
+    const i = f.querySelector('.small-box-icon').getBoundingClientRect();
+    const card = f.querySelector('.small-box').getBoundingClientRect();
+    const iconShown = getComputedStyle(f.querySelector('.small-box-icon')).display !== 'none';
+    const apart = v.right <= i.left || i.right <= v.left || v.bottom <= i.top || i.bottom <= v.top;
+    return {
+        text: value.textContent.trim(),
+        overlaps: iconShown && !apart,
+        inside: v.left >= card.left && v.right <= card.right,
+        lines: Math.round(v.height / parseFloat(getComputedStyle(value).lineHeight)),
+    };
+})"""
+
+
+@pytest.mark.parametrize("width, height", [(1366, 900), (390, 844)])
+def test_big_amounts_keep_clear_of_the_figure_icons(page, width, height):
+    call_command("setup_roles", verbosity=0)
+    user = make_staff(username="amaka", first_name="Amaka", last_name="Eze")
+    user.set_password(PASSWORD)
+    user.save()
+    user.groups.add(role_group(COORDINATORS))
+    group = make_group(
+        user,
+        name="Lekki Traders",
+        contribution_amount=Decimal("123456789.00"),
+        start_date=lagos_today() - datetime.timedelta(days=40),
+    )
+    make_places(group, 3, by=user)
+    cycle = services.start_cycle(group, by=user, route="test")
+    first = cycle.rounds.get(number=1).contributions.order_by("pk").first()
+    services.pay_contribution(first, by=user, route="test")
+    page.set_viewport_size({"width": width, "height": height})
+
+    log_in(page, "amaka")
+    page.steps.shot("figures")
+    figures = {f["text"]: f for f in page.evaluate(FIGURE_LAYOUT)}
+
+    # Round 1 (40 days ago) and round 2 (10 days ago) are overdue but for
+    # the one share paid today.
+    assert {"₦123,456,789.00", "₦617,283,945.00"} <= figures.keys()
+    for f in figures.values():
+        assert (f["text"], f["overlaps"], f["inside"], f["lines"]) == (
+            f["text"],
+            False,
+            True,
+            1,
+        )

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from accounts.roles import COORDINATORS, role_group
 from reports import queries
-from tests.factories import make_staff
+from tests.factories import make_group, make_places, make_staff
 from tests.reports.conftest import big_group, login
 from thrift import services
 
@@ -272,3 +272,23 @@ def test_coordinator_without_groups_sees_zeros(client, roles):
     assert "₦0.00" in html
     assert "No payments yet" in html
     assert "No payouts are late or fall due in the next 7 days." in html
+
+
+def test_figures_tell_the_layout_how_long_their_value_is(owner, client):
+    group = make_group(contribution_amount=Decimal("123456789.00"))
+    place, *_ = make_places(group, 2)
+    cycle = services.start_cycle(group, by=owner, route="test")
+    services.pay_contribution(
+        cycle.rounds.get(number=1).contributions.get(membership=place),
+        by=owner,
+        route="test",
+    )
+    client.force_login(owner)
+
+    content = client.get(reverse("admin:index")).content.decode()
+
+    # The stylesheet sizes a value by its length (see reports.css).
+    assert '<h3 class="figure-value" style="--chars: 15">₦123,456,789.00</h3>' in (
+        content
+    )
+    assert '<h3 class="figure-value" style="--chars: 1">1</h3>' in content

@@ -744,6 +744,23 @@ def test_totals_leave_out_waived_contributions(coord_client, coordinator):
     assert totals_of(everything) == [(9, "₦60,000.00", "₦0.00", "₦60,000.00")]
 
 
+def test_totals_come_one_row_per_currency(coord_client, coordinator):
+    naira, *_ = running_group(coordinator=coordinator)
+    cedi, _, cedi_cycle = running_group(
+        coordinator=coordinator, currency="GHS", contribution_amount=Decimal("250.00")
+    )
+    pay_round(cedi_cycle, 1, coordinator)
+
+    response = coord_client.get(changelist("contribution"))
+
+    assert totals_of(response) == [
+        (9, "GH₵2,250.00", "GH₵750.00", "GH₵1,500.00"),
+        (9, "₦90,000.00", "₦0.00", "₦90,000.00"),
+    ]
+    assert [t["currency"] for t in response.context["totals"]] == ["GHS", "NGN"]
+    assert "in this list (GHS)" in response.content.decode()
+
+
 def test_overdue_method_and_due_date_filters(coord_client, coordinator):
     group, members, cycle = running_group(coordinator=coordinator)
     future, *_ = running_group(

@@ -9,7 +9,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from accounts.models import User
-from tests.factories import make_user, running_group
+from tests.factories import make_group, make_user, running_group
 from thrift import services
 from thrift.models import (
     Contribution,
@@ -109,14 +109,121 @@ def test_coordinator_cannot_reach_another_groups_record(
 
     assert statuses == {
         "change": 404,
-        "history": 403,
-        "history version": 403,
+        "history": 404,
+        "history version": 404,
         "delete": 404,
         "own change": 200,
         "own history": 200,
     }
     assert own in listed
     assert foreign not in listed
+
+
+def urls_of(model, pk, version=None):
+    """Every URL of one record: its page, deletion, history and a past
+    version (its latest history row unless `version` is given)."""
+    if version is None:
+        version = model.history.filter(id=pk).latest("history_date").pk
+    return {
+        "change": url(model, "change", pk),
+        "delete": url(model, "delete", pk),
+        "history": url(model, "history", pk),
+        "history version": url(model, "simple_history", pk, version),
+    }
+
+
+ALL_404 = dict.fromkeys(["change", "delete", "history", "history version"], 404)
+
+
+@pytest.mark.parametrize("model", [*MODELS, User], ids=lambda m: m.__name__)
+def test_every_url_of_another_groups_record_answers_404(
+    client, coordinator, theirs, model
+):
+    client.force_login(coordinator)
+    foreign = record_of(model, theirs)
+    urls = urls_of(model, foreign.pk)
+    before = snapshot()
+    users_before = list(User.objects.order_by("pk").values())
+
+    got = {kind: client.get(u).status_code for kind, u in urls.items()}
+    posted = {
+        kind: client.post(u, {"post": "yes", "name": "Mine now"}).status_code
+        for kind, u in urls.items()
+    }
+
+    assert got == ALL_404
+    assert posted == ALL_404
+    assert snapshot() == before
+    assert list(User.objects.order_by("pk").values()) == users_before
+
+
+# Groups and places show a past version (only the owner writes one back);
+# money records and people never do.
+OWN = {
+    model: {
+        "change": 200,
+        "delete": 403,
+        "history": 200,
+        "history version": 200 if model in (ThriftGroup, Membership) else 403,
+    }
+    for model in [*MODELS, User]
+}
+
+
+@pytest.mark.parametrize("model", [*MODELS, User], ids=lambda m: m.__name__)
+def test_own_records_answer_by_permission_not_404(client, coordinator, mine, model):
+    # The same URLs of the coordinator's own record: found, and refused
+    # only where the role may not act.
+    client.force_login(coordinator)
+    urls = urls_of(model, record_of(model, mine).pk)
+
+    got = {kind: client.get(u).status_code for kind, u in urls.items()}
+
+    assert got == OWN[model]
+
+
+def test_every_url_of_another_staff_account_answers_404(
+    client, coordinator, other_coordinator
+):
+    client.force_login(coordinator)
+    urls = urls_of(User, other_coordinator.pk)
+
+    got = {kind: client.get(u).status_code for kind, u in urls.items()}
+
+    assert got == ALL_404
+
+
+@pytest.mark.parametrize("model", [*MODELS, User], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("pk", ["999999", "not-a-number"])
+def test_urls_of_a_record_that_never_was_answer_404(
+    client, coordinator, owner, model, pk
+):
+    for user in (coordinator, owner):
+        client.force_login(user)
+
+        got = {
+            kind: client.get(u).status_code
+            for kind, u in urls_of(model, pk, version=1).items()
+        }
+
+        assert got == ALL_404, user
+
+
+def test_history_of_another_groups_deleted_record_answers_404(
+    client, coordinator, owner, other_coordinator
+):
+    group = make_group(name="Gone", coordinator=other_coordinator)
+    group_id = group.pk
+    services.stamp(group, owner, "test").delete()
+    version = ThriftGroup.history.filter(id=group_id).latest("history_date").pk
+    client.force_login(coordinator)
+
+    history = client.get(url(ThriftGroup, "history", group_id))
+    past = client.get(url(ThriftGroup, "simple_history", group_id, version))
+
+    assert (history.status_code, past.status_code) == (404, 404)
+    client.force_login(owner)
+    assert client.get(url(ThriftGroup, "history", group_id)).status_code == 200
 
 
 def group_of(record):

@@ -10,7 +10,7 @@ from django.utils import timezone
 from tests.factories import make_group, make_user
 from tests.thrift.support import ROUTE, history_counts
 from thrift import services
-from thrift.models import Contribution
+from thrift.models import Contribution, ThriftGroup
 
 pytestmark = pytest.mark.django_db
 
@@ -202,3 +202,61 @@ def test_overdue_counts_the_day_in_lagos(
     overdue = Contribution.objects.filter(group=book["a"]).overdue()
 
     assert overdue.filter(round__number=2).exists() is overdue_in_round_2
+
+
+# --- totals of a list of contributions ------------------------------------
+
+
+def test_totals_per_currency_leave_out_waived_shares(book):
+    ThriftGroup.objects.filter(pk=book["b"].pk).update(currency="GHS")
+
+    rows = list(Contribution.objects.totals_by_currency())
+
+    # B: Dayo's three shares and round 3 are waived; four shares of 5,000
+    # remain, of which 5,000 and 1,234.56 are paid.
+    assert rows == [
+        {
+            "currency": "GHS",
+            "count": 9,
+            "due": Decimal("20000.00"),
+            "paid": Decimal("6234.56"),
+            "outstanding": Decimal("13765.44"),
+        },
+        {
+            "currency": "NGN",
+            "count": 9,
+            "due": Decimal("90000.00"),
+            "paid": Decimal("27500.50"),
+            "outstanding": Decimal("62499.50"),
+        },
+    ]
+
+
+def test_totals_of_waived_shares_alone_are_zero(book):
+    waived = Contribution.objects.filter(status=Contribution.Status.WAIVED)
+
+    assert list(waived.totals_by_currency()) == [
+        {
+            "currency": "NGN",
+            "count": 5,
+            "due": Decimal("0"),
+            "paid": Decimal("0"),
+            "outstanding": Decimal("0"),
+        }
+    ]
+
+
+def test_totals_follow_the_filter_and_take_one_query(book, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        rows = list(
+            Contribution.objects.filter(membership=book["bisi2"]).totals_by_currency()
+        )
+
+    assert [(r["count"], r["due"], r["paid"], r["outstanding"]) for r in rows] == [
+        (3, Decimal("30000.00"), Decimal("15000.00"), Decimal("15000.00"))
+    ]
+
+
+def test_no_contributions_have_no_totals(db):
+    assert list(Contribution.objects.none().totals_by_currency()) == []
+    assert list(Contribution.objects.all().totals_by_currency()) == []
