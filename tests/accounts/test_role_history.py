@@ -172,9 +172,10 @@ def test_role_change_shows_in_the_audit_log_and_its_export(
         ("Roles", "—", "Coordinators")
     ]
     assert entry.changes_text() == "Roles: — -> Coordinators"
-    assert "<strong>Roles:</strong> — &rarr; Coordinators" in (
-        response.content.decode()
-    )
+    assert (
+        '<strong>Roles:</strong> <span class="audit-old">—</span> &rarr; '
+        '<span class="audit-new">Coordinators</span>'
+    ) in response.content.decode()
     assert "Roles: — -> Coordinators" in export.content.decode()
 
 
