@@ -429,7 +429,11 @@ def arrears(request):
         title = f"Arrears as of {today:%d %b %Y}"
         return table_xlsx(filename, title, ARREARS_COLUMNS, lines, totals)
 
-    page = Paginator(report.rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(report.rows, PAGE_SIZE)
+    # One row per place in arrears: the totals already counted them, so the
+    # pager needs no COUNT over the grouped rows.
+    paginator.count = report.places
+    page = paginator.get_page(request.GET.get("page"))
     rows = [
         {"row": row, "line": arrears_line(row, today), "link": _overdue_link(row)}
         for row in page

@@ -14,7 +14,14 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="contribution",
             index=models.Index(
-                fields=["status", "due_date", "group", "amount_due", "amount_paid"],
+                fields=[
+                    "status",
+                    "due_date",
+                    "group",
+                    "membership",
+                    "amount_due",
+                    "amount_paid",
+                ],
                 name="contribution_overdue_sums",
             ),
         ),
