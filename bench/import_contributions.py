@@ -42,6 +42,7 @@ from accounts.models import User  # noqa: E402
 from accounts.validators import normalize_phone  # noqa: E402
 from thrift import services  # noqa: E402
 from thrift.models import (  # noqa: E402
+    CollectionMonth,
     Contribution,
     Cycle,
     Membership,
@@ -219,6 +220,7 @@ def reset() -> None:
         recorded_by=None,
     )
     Contribution.history.filter(history_change_reason="import: bench.csv").delete()
+    CollectionMonth.objects.all().delete()
 
 
 def bench(rows: int, plain: bool) -> None:

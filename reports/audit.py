@@ -14,6 +14,8 @@ keys (`Names`).
 """
 
 import datetime
+import heapq
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -170,6 +172,11 @@ def combine(parts: list[models.QuerySet]) -> models.QuerySet:
     return parts[0].union(*parts[1:], all=True).order_by(*NEWEST_FIRST)
 
 
+def _newest_first(row: dict) -> tuple:
+    """NEWEST_FIRST as a sort key: date and id descending, kind ascending."""
+    return (-row["history_date"].timestamp(), row["kind"], -row["history_id"])
+
+
 class Log:
     """The filtered log, newest first, read a slice at a time.
 
@@ -177,7 +184,7 @@ class Log:
     history rows. Where the database allows ORDER BY and LIMIT inside a
     UNION (MySQL, MariaDB), a slice ending at row N takes the newest N rows
     of each table (a backward walk of its date index), and only those are
-    merged and sorted. The count adds up each table's count, which is an
+    merged and sorted; elsewhere (SQLite) the same rows are merged here. The count adds up each table's count, which is an
     estimate past 20,000 rows (`thrift.paginator`), as in the admin lists.
     """
 
@@ -218,12 +225,17 @@ class Log:
             return []
         if len(self.parts) == 1:
             return list(self.parts[0].order_by(*NEWEST_FIRST)[start:stop])
-        features = connections[self.parts[0].db].features
-        if stop is None or not features.supports_slicing_ordering_in_compound:
-            return list(combine(self.parts)[start:stop])
+        if stop is None:
+            return list(combine(self.parts)[start:])
         newest = [p.order_by("-history_date", "-history_id")[:stop] for p in self.parts]
-        merged = newest[0].union(*newest[1:], all=True).order_by(*NEWEST_FIRST)
-        return list(merged[start:stop])
+        features = connections[self.parts[0].db].features
+        if features.supports_slicing_ordering_in_compound:
+            merged = newest[0].union(*newest[1:], all=True).order_by(*NEWEST_FIRST)
+            return list(merged[start:stop])
+        # SQLite cannot limit the parts of a UNION: merge them here, in the
+        # same order (each table holds one kind, so each part is in order).
+        rows = heapq.merge(*newest, key=_newest_first)
+        return list(itertools.islice(rows, start, stop))
 
 
 # --- describing history rows --------------------------------------------

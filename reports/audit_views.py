@@ -74,6 +74,7 @@ def audit_log(request):
         "title": "Audit log",
         "filter": filterset,
         "page_obj": page,
+        "count_is_estimate": log.is_estimate,
         "entries": audit.entries(list(page.object_list)),
         "query": query.urlencode(),
         "page_range": page.paginator.get_elided_page_range(page.number),

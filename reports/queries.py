@@ -225,19 +225,26 @@ class GroupArrears:
 def arrears_by_group(
     user: User, today: datetime.date, limit: int = 10
 ) -> list[GroupArrears]:
-    """The groups owing most on overdue contributions, largest first.
+    """The groups owing most on overdue contributions, largest first, equal
+    amounts by group name.
 
-    Two queries: the sums by group id from `contribution_overdue_sums`
-    alone, then the names of the few groups kept.
+    The sums by group come from `contribution_overdue_sums` alone, cut at
+    `limit` by amount and group id; the groups tied with the last one kept
+    are then read again so that a tie is broken by name, as the report
+    shows it, not by id. Then the names of the groups kept: three queries.
     """
-    rows = list(
+    overdue_by_group = (
         scoped_contributions(user)
         .filter(overdue(today))
         .values("group_id")
         .annotate(amount=total(OWED), count=Count("pk"))
         .filter(amount__gt=0)
-        .order_by("-amount", "group_id")[:limit]
     )
+    rows = list(overdue_by_group.order_by("-amount", "group_id")[:limit])
+    if len(rows) == limit:
+        last = rows[-1]["amount"]
+        rows = [r for r in rows if r["amount"] > last]
+        rows += list(overdue_by_group.filter(amount=last))
     groups = ThriftGroup.objects.only("name", "currency").in_bulk(
         [row["group_id"] for row in rows]
     )
@@ -251,8 +258,7 @@ def arrears_by_group(
         )
         for row in rows
     ]
-    # Equal amounts by name, as before; the database broke ties by id.
-    return sorted(found, key=lambda g: (-g.amount, g.name))
+    return sorted(found, key=lambda g: (-g.amount, g.name))[:limit]
 
 
 HISTORY_MODELS = (

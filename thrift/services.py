@@ -537,6 +537,37 @@ def _add_to_collection_months(changes: dict[tuple[int, datetime.date], Decimal])
         cursor.executemany(sql, rows)
 
 
+def rebuild_collection_months(group: ThriftGroup) -> int:
+    """Recompute `group`'s collection months from its contributions and
+    replace what is kept; return the number of months written.
+
+    For repairs the ledger check asks for (a payment recorded by code that
+    did not keep the months). The group's contributions are locked first,
+    in pk order, so that no payment can land between the sum and the write
+    (lock order steps 4 and 6).
+    """
+    with transaction.atomic():
+        list(
+            Contribution.objects.select_for_update()
+            .filter(group=group)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        months: dict[datetime.date, Decimal] = {}
+        for paid_on, amount in Contribution.objects.filter(
+            group=group, amount_paid__gt=0, paid_on__isnull=False
+        ).values_list("paid_on", "amount_paid"):
+            month = paid_on.replace(day=1)
+            months[month] = months.get(month, ZERO) + amount
+        CollectionMonth.objects.filter(group=group).delete()
+        CollectionMonth.objects.bulk_create(
+            CollectionMonth(group=group, month=month, amount=amount)
+            for month, amount in sorted(months.items())
+        )
+    logger.info("rebuild_collection_months group=%s months=%s", group.pk, len(months))
+    return len(months)
+
+
 def _apply_payment(
     c: Contribution,
     *,

@@ -47,6 +47,10 @@ def record_current_roles(apps, schema_editor):
 
 def forget_recorded_roles(apps, schema_editor):
     HistoricalUser = apps.get_model("accounts", "HistoricalUser")
+    HistoricalRoles = apps.get_model("accounts", "HistoricalUser_groups")
+    # The roles rows point at their version without a database constraint,
+    # so they go first and explicitly.
+    HistoricalRoles.objects.filter(history__history_change_reason=ROUTE).delete()
     HistoricalUser.objects.filter(history_change_reason=ROUTE).delete()
 
 

@@ -318,8 +318,9 @@ def test_log_runs_a_fixed_number_of_queries(
     )
     client.force_login(auditor)
     few = count_log_queries(client)
-    # Worst case: every kind of record and of related name on one page.
-    assert few <= 32
+    # Worst case: every kind of record and of related name on one page;
+    # on SQLite the page's rows take one query per history table.
+    assert few <= 40
     assert Contribution.history.count() < 50
 
     group, places, cycle = running_group(places=22)  # 484 contributions
@@ -386,7 +387,7 @@ def test_group_filter_becomes_a_search_box_past_many_groups(
     chosen = log(client, group=groups[1].pk)
 
     page = few.content.decode()
-    assert 'class="admin-autocomplete' in page or "admin-autocomplete" in page
+    assert "admin-autocomplete" in page
     assert "Group 0</option>" not in page
     chosen_page = chosen.content.decode()
     assert f'<option value="{groups[1].pk}" selected>Group 1</option>' in chosen_page
@@ -399,3 +400,20 @@ def test_group_filter_becomes_a_search_box_past_many_groups(
     monkeypatch.setattr(report_filters, "GROUP_CHOICES_MAX", 100)
     select = log(client).content.decode()
     assert "Group 0</option>" in select and "Group 2</option>" in select
+
+
+def test_an_estimated_count_reads_as_about(client, auditor, monkeypatch):
+    """Past the exact-count cap the log's size is InnoDB's estimate; the page
+    says so rather than print it as exact."""
+    from reports import audit
+
+    running_group(places=2)
+    client.force_login(auditor)
+    exact = log(client).content.decode()
+    monkeypatch.setattr(audit, "COUNT_CAP", 3)
+    monkeypatch.setattr(audit, "filtered_row_estimate", lambda qs: 21_000)
+
+    estimated = log(client, change="+").content.decode()
+
+    assert "about" not in exact.split("newest first")[0][-60:]
+    assert "about 168,000 changes, newest first" in estimated

@@ -11,9 +11,10 @@ from django.urls import reverse
 
 from accounts.roles import COORDINATORS, role_group
 from reports import queries
-from tests.factories import make_group, make_places, make_staff
+from tests.factories import make_group, make_places, make_staff, running_group
 from tests.reports.conftest import big_group, login
 from thrift import services
+from thrift.models import lagos_today
 
 pytestmark = pytest.mark.django_db
 
@@ -294,3 +295,18 @@ def test_figures_tell_the_layout_how_long_their_value_is(owner, client):
         content
     )
     assert '<h3 class="figure-value" style="--chars: 1">1</h3>' in content
+
+
+def test_arrears_by_group_breaks_ties_by_name(owner):
+    """Groups owing the same are listed by name, also at the cut: the
+    database cuts by id, so the ones tied with the last kept are re-read."""
+    names = ["Delta", "Charlie", "Bravo", "Alpha"]  # created last-name first
+    for name in names:
+        running_group(3, name=name, coordinator=owner)
+    rich, *_ = running_group(3, name="Zulu", coordinator=owner)
+    rich.contributions.update(amount_due=Decimal("50000.00"))
+
+    rows = queries.arrears_by_group(owner, lagos_today(), limit=3)
+
+    assert [g.name for g in rows] == ["Zulu", "Alpha", "Bravo"]
+    assert rows[1].amount == rows[2].amount

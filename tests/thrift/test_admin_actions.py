@@ -900,3 +900,25 @@ def test_totals_are_withheld_when_the_list_size_is_an_estimate(
     )
     assert not small.context["cl"].paginator.is_estimate
     assert totals_of(small) == [(3, "₦30,000.00", "₦0.00", "₦30,000.00")]
+
+
+def test_totals_are_withheld_on_any_database_when_the_size_is_estimated(
+    coord_client, coordinator, monkeypatch
+):
+    """The same rule with the optimizer's estimate stood in for, so that it
+    runs on SQLite too (where lists are always counted exactly)."""
+    from thrift import paginator
+
+    monkeypatch.setattr(paginator, "COUNT_CAP", 5)
+    monkeypatch.setattr(paginator, "filtered_row_estimate", lambda qs: 40)
+    running_group(coordinator=coordinator)
+
+    response = coord_client.get(
+        changelist("contribution"), {"status__exact": "pending"}
+    )
+
+    assert response.context["cl"].paginator.is_estimate
+    assert "totals" not in response.context
+    assert "Totals are shown for lists of up to 5 contributions" in (
+        response.content.decode()
+    )

@@ -3,9 +3,12 @@ payments, always equal to what the contributions hold as paid by the month
 of their payment date."""
 
 import datetime
+import io
 from decimal import Decimal
 
 import pytest
+from django.core.management import CommandError, call_command
+from django.db import transaction
 
 from tests.factories import running_group
 from tests.thrift.support import ROUTE, contribution
@@ -77,8 +80,6 @@ def test_a_batch_adds_up_by_group_and_month(coordinator):
     shares = list(cycle.rounds.get(number=1).contributions.order_by("pk"))
     theirs = list(other_cycle.rounds.get(number=1).contributions.order_by("pk"))
     batch = services.PaymentBatch(by=coordinator, route=ROUTE)
-    from django.db import transaction
-
     with transaction.atomic():
         locked = batch.lock([c.pk for c in shares + theirs])
         batch.pay(locked[shares[0].pk], paid_on=datetime.date(2026, 11, 2))
@@ -106,3 +107,25 @@ def test_the_ledger_check_names_a_month_kept_wrong(coordinator):
         f"group {group.pk}: collections for November 2026 are kept as 1.00 but "
         f"its contributions hold {c.amount_due} paid."
     ]
+
+
+def test_rebuild_puts_back_what_the_contributions_hold(coordinator):
+    group, places, cycle = running_group(3, coordinator=coordinator)
+    other, *_ = running_group(3, coordinator=coordinator)
+    c = contribution(cycle.rounds.get(number=1), places[0])
+    services.pay_contribution(
+        c, by=coordinator, route=ROUTE, paid_on=datetime.date(2026, 11, 5)
+    )
+    CollectionMonth.objects.filter(group=group).update(amount=1)
+    CollectionMonth.objects.create(group=group, month=DEC, amount=7)
+    assert len(ledger.find_violations()) == 2
+
+    call_command("rebuild_collection_months", str(group.pk), stdout=io.StringIO())
+
+    assert months(group) == {NOV: c.amount_due}
+    assert ledger.find_violations() == []
+
+
+def test_rebuild_refuses_an_unknown_group():
+    with pytest.raises(CommandError, match="No group with id 999."):
+        call_command("rebuild_collection_months", "999")

@@ -20,6 +20,7 @@ from thrift.models import Contribution, Membership, Payout, Round
 pytestmark = [pytest.mark.mysql_only, pytest.mark.django_db(transaction=True)]
 
 ROUNDS = 8
+PART = Decimal("1000.00")
 
 
 def each_at_once(*works):
@@ -150,4 +151,37 @@ def test_a_leave_and_a_payout_of_an_unpaid_round_never_deadlock():
             assert Round.objects.get(pk=r.pk).status == "cancelled"
             assert not Payout.objects.filter(round=r).exists()
             assert not r.contributions.exclude(status="waived").exists()
+        assert find_violations() == []
+
+
+def test_first_payments_of_a_new_month_never_deadlock():
+    """Each month starts with no collections row: payments of one group and
+    of its neighbours, in threads, each create or add to theirs at once."""
+    import datetime
+
+    from thrift.models import CollectionMonth
+
+    groups = [running_group(4) for _ in range(3)]
+    for month in range(1, 7):
+        paid_on = datetime.date(2026, month, 28)
+        shares = [
+            c
+            for group, places, cycle in groups
+            for c in cycle.rounds.get(number=1).contributions.order_by("pk")
+        ]
+        outcomes = each_at_once(
+            *(
+                lambda c=c, day=paid_on: services.pay_contribution(
+                    c, by=c.group.coordinator, route=ROUTE, paid_on=day, amount=PART
+                )
+                for c in shares
+            )
+        )
+
+        assert_no_database_error(outcomes)
+        assert all(isinstance(o, tuple) and o[1] for o in outcomes), outcomes
+        # A later part payment moves the whole paid amount to its month.
+        kept = CollectionMonth.objects.filter(month=paid_on.replace(day=1))
+        each = Decimal("4000.00") * month
+        assert sorted(kept.values_list("amount", flat=True)) == [each] * 3
         assert find_violations() == []
