@@ -86,10 +86,29 @@ class DashboardFigures:
     overdue_count: int
 
 
-def dashboard_figures(user: User, today: datetime.date) -> DashboardFigures:
-    """The headline figures: four queries, none of which reads the
-    contributions themselves: collections come from `CollectionMonth`, the
-    overdue sums from the `contribution_overdue_sums` index alone."""
+def overdue_by_group(user: User, today: datetime.date) -> dict[int, tuple]:
+    """What each of `user`'s groups owes on overdue contributions, as
+    group id -> (amount, count), in one query that reads the
+    `contribution_overdue_sums` index alone. The dashboard's arrears figure
+    and its arrears by group share it."""
+    rows = (
+        scoped_contributions(user)
+        .filter(overdue(today))
+        .values("group_id")
+        .annotate(amount=total(OWED), count=Count("pk"))
+        .order_by()
+        .values_list("group_id", "amount", "count")
+    )
+    return {group_id: (amount, count) for group_id, amount, count in rows}
+
+
+def dashboard_figures(
+    user: User, today: datetime.date, overdue_sums: dict | None = None
+) -> DashboardFigures:
+    """The headline figures: four queries (three when `overdue_sums` from
+    `overdue_by_group` is given), none of which reads the contributions
+    themselves: collections come from `CollectionMonth`, the overdue sums
+    from the `contribution_overdue_sums` index alone."""
     this_month = month_start(today)
     last_month = add_months(this_month, -1)
     next_month = add_months(this_month, 1)
@@ -107,13 +126,8 @@ def dashboard_figures(user: User, today: datetime.date) -> DashboardFigures:
         .annotate(amount=total("amount"))
         .values_list("month", "amount")
     )
-    # Filtered on its range in WHERE, the overdue sum reads only the index
-    # entries of overdue contributions.
-    owed = (
-        scoped_contributions(user)
-        .filter(overdue(today))
-        .aggregate(arrears=total(OWED), overdue_count=Count("pk"))
-    )
+    if overdue_sums is None:
+        overdue_sums = overdue_by_group(user, today)
     return DashboardFigures(
         today=today,
         this_month=this_month,
@@ -124,8 +138,8 @@ def dashboard_figures(user: User, today: datetime.date) -> DashboardFigures:
         places=places["places"],
         collected_this_month=to_money(collected.get(this_month, ZERO)),
         collected_last_month=to_money(collected.get(last_month, ZERO)),
-        arrears=to_money(owed["arrears"]),
-        overdue_count=owed["overdue_count"],
+        arrears=to_money(sum((a for a, _ in overdue_sums.values()), ZERO)),
+        overdue_count=sum(n for _, n in overdue_sums.values()),
     )
 
 
@@ -223,42 +237,36 @@ class GroupArrears:
 
 
 def arrears_by_group(
-    user: User, today: datetime.date, limit: int = 10
+    user: User,
+    today: datetime.date,
+    limit: int = 10,
+    overdue_sums: dict | None = None,
 ) -> list[GroupArrears]:
     """The groups owing most on overdue contributions, largest first, equal
-    amounts by group name.
-
-    The sums by group come from `contribution_overdue_sums` alone, cut at
-    `limit` by amount and group id; the groups tied with the last one kept
-    are then read again so that a tie is broken by name, as the report
-    shows it, not by id. Then the names of the groups kept: three queries.
+    amounts by group name (`overdue_sums` from `overdue_by_group`, read
+    here when not given). Names are read for the groups kept and those tied
+    with the last of them: two queries at most.
     """
-    overdue_by_group = (
-        scoped_contributions(user)
-        .filter(overdue(today))
-        .values("group_id")
-        .annotate(amount=total(OWED), count=Count("pk"))
-        .filter(amount__gt=0)
-    )
-    rows = list(overdue_by_group.order_by("-amount", "group_id")[:limit])
-    if len(rows) == limit:
-        last = rows[-1]["amount"]
-        rows = [r for r in rows if r["amount"] > last]
-        rows += list(overdue_by_group.filter(amount=last))
-    groups = ThriftGroup.objects.only("name", "currency").in_bulk(
-        [row["group_id"] for row in rows]
-    )
+    if overdue_sums is None:
+        overdue_sums = overdue_by_group(user, today)
+    owing = {g: v for g, v in overdue_sums.items() if v[0] > 0}
+    amounts = sorted((amount for amount, _ in owing.values()), reverse=True)
+    if not amounts:
+        return []
+    cutoff = amounts[min(limit, len(amounts)) - 1]
+    kept = [g for g, (amount, _) in owing.items() if amount >= cutoff]
+    groups = ThriftGroup.objects.only("name", "currency").in_bulk(kept)
     found = [
         GroupArrears(
-            row["group_id"],
-            groups[row["group_id"]].name,
-            groups[row["group_id"]].currency,
-            to_money(row["amount"]),
-            row["count"],
+            g,
+            groups[g].name,
+            groups[g].currency,
+            to_money(owing[g][0]),
+            owing[g][1],
         )
-        for row in rows
+        for g in kept
     ]
-    return sorted(found, key=lambda g: (-g.amount, g.name))[:limit]
+    return sorted(found, key=lambda row: (-row.amount, row.name))[:limit]
 
 
 HISTORY_MODELS = (

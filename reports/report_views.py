@@ -66,9 +66,10 @@ def dashboard_context(request) -> dict:
     user = request.user
     today = lagos_today()
     currency = currency_of(user)
-    figures = queries.dashboard_figures(user, today)
+    overdue = queries.overdue_by_group(user, today)
+    figures = queries.dashboard_figures(user, today, overdue)
     months = queries.collections_by_month(user, today)
-    arrears = queries.arrears_by_group(user, today)
+    arrears = queries.arrears_by_group(user, today, overdue_sums=overdue)
     due = queries.payouts_due(user, today)
     changes = queries.latest_changes(user)
 
