@@ -266,7 +266,7 @@ class Names:
 
     def want_foreign_keys(self, record) -> None:
         for f in tracked_fields(audited_for(type(record))):
-            if f.many_to_one:
+            if f.is_relation and not f.many_to_many:
                 self.want(f.related_model, getattr(record, f.attname))
 
     def load(self) -> None:
@@ -319,7 +319,8 @@ def show_value(f: models.Field, value, record, names: Names) -> str:
     """`value` of field `f` of history row `record`, as a treasurer reads it."""
     if value is None or value == "":
         return EMPTY
-    if f.many_to_one:
+    if f.is_relation and not f.many_to_many:
+        # A foreign key or one-to-one (a payout's round): the record's name.
         return names.name(f.related_model, value)
     if f.choices:
         return str(dict(f.flatchoices).get(value, value))

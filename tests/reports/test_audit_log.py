@@ -417,3 +417,19 @@ def test_an_estimated_count_reads_as_about(client, auditor, monkeypatch):
 
     assert "about" not in exact.split("newest first")[0][-60:]
     assert "about 168,000 changes, newest first" in estimated
+
+
+def test_a_payout_names_its_round(client, auditor, owner):
+    """A payout's round is a one-to-one key; it is named like any other
+    key, never as a deleted record."""
+    group, places, cycle = running_group(places=2, name="Oja")
+    first = cycle.rounds.get(number=1)
+    services.mark_paid(first.contributions.all(), by=owner, route="t")
+    services.record_payout(first, by=owner, route="t")
+    client.force_login(auditor)
+
+    entry = log(client, model="thrift.payout").context["entries"][0]
+
+    assert entry.label == f"Payout of {first} to {first.recipient.member.display_name}"
+    assert "deleted" not in entry.label
+    assert ("Round", str(first)) in [(c.field, c.new) for c in entry.changes]
