@@ -361,7 +361,7 @@ JAZZMIN_SETTINGS = {
 }
 
 JAZZMIN_UI_TWEAKS = {
-    "navbar": "navbar-dark navbar-success",
+    "navbar": "navbar-white navbar-light",
     "sidebar": "sidebar-dark-success",
     "accent": "accent-success",
     "brand_colour": "navbar-success",

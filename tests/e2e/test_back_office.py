@@ -105,3 +105,25 @@ def test_a_coordinator_cannot_reach_another_groups_records(page):
         # The admin answers with a redirect to its index and a message, or
         # a 404 or 403 page; never the record.
         assert other_group.name not in page.content()
+
+
+def test_header_menu_and_action_bar_read_right(page):
+    """The header's links and account menu are dark on the white header,
+    and the action bar shows only the selection count until every row is
+    selected (Django hides the rest with a class the theme lacks)."""
+    staff("owner", is_superuser=True)
+    group = make_group(name="Oja Ajo")
+    make_places(group, 3)
+    log_in(page, "owner")
+
+    page.goto("/admin/thrift/membership/")
+    account = page.locator("#jazzy-navbar a.nav-link.btn i.fa-user")
+    colour = account.evaluate("e => getComputedStyle(e).color")
+    page.steps.shot("header-and-action-bar")
+
+    assert colour.startswith("rgba(0, 0, 0") or colour.startswith("rgb(33"), colour
+    assert page.locator(".actions .action-counter").is_visible()
+    assert not page.locator(".actions .all").is_visible()
+    assert not page.locator(".actions .question").is_visible()
+    page.locator("#action-toggle").check()
+    assert page.locator(".actions .action-counter").inner_text() == "3 of 3 selected"
