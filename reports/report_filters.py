@@ -59,7 +59,17 @@ class StyledFilterSet(django_filters.FilterSet):
 
 
 class ScopedFilterSet(StyledFilterSet):
-    """Limits the group and coordinator choices to what `user` may see."""
+    """Group and coordinator filters whose choices are what `user` may see."""
+
+    group = django_filters.ModelChoiceFilter(
+        queryset=None, label="Group", empty_label="All groups"
+    )
+    coordinator = django_filters.ModelChoiceFilter(
+        field_name="group__coordinator",
+        queryset=None,
+        label="Coordinator",
+        empty_label="All coordinators",
+    )
 
     def __init__(self, data=None, *args, user, today: datetime.date, **kwargs):
         super().__init__(data, *args, **kwargs)
@@ -72,15 +82,6 @@ class ScopedFilterSet(StyledFilterSet):
 
 
 class ArrearsFilter(ScopedFilterSet):
-    group = django_filters.ModelChoiceFilter(
-        queryset=None, label="Group", empty_label="All groups"
-    )
-    coordinator = django_filters.ModelChoiceFilter(
-        field_name="group__coordinator",
-        queryset=None,
-        label="Coordinator",
-        empty_label="All coordinators",
-    )
     min_days = django_filters.NumberFilter(
         method="filter_min_days",
         label="At least days overdue",
@@ -107,15 +108,6 @@ class CollectionsFilter(ScopedFilterSet):
     period are read from the form by the view, since they shape the report
     rather than filter rows out."""
 
-    group = django_filters.ModelChoiceFilter(
-        queryset=None, label="Group", empty_label="All groups"
-    )
-    coordinator = django_filters.ModelChoiceFilter(
-        field_name="group__coordinator",
-        queryset=None,
-        label="Coordinator",
-        empty_label="All coordinators",
-    )
     start = django_filters.DateFilter(
         method="keep",
         label="From",
