@@ -317,7 +317,8 @@ def build(contributions: int, seed: int) -> dict:
             "SELECT group_id, DATE_FORMAT(paid_on, '%%Y-%%m-01'), SUM(amount_paid) "
             f"FROM `{Contribution._meta.db_table}` "
             "WHERE amount_paid > 0 AND paid_on IS NOT NULL "
-            "GROUP BY group_id, DATE_FORMAT(paid_on, '%%Y-%%m-01')"
+            "GROUP BY group_id, DATE_FORMAT(paid_on, '%%Y-%%m-01')",
+            [],  # with parameters, %% reaches the database as %
         )
     timings["collection months"] = time.perf_counter() - step
 
