@@ -93,11 +93,8 @@ def overdue_by_group(user: User, today: datetime.date) -> dict[int, tuple]:
     and its arrears by group share it."""
     rows = (
         scoped_contributions(user)
-        .filter(overdue(today))
-        .values("group_id")
-        .annotate(amount=total(OWED), count=Count("pk"))
-        .order_by()
-        .values_list("group_id", "amount", "count")
+        .arrears_by_group(today)
+        .values_list("group", "arrears", "overdue_count")
     )
     return {group_id: (amount, count) for group_id, amount, count in rows}
 
