@@ -43,13 +43,7 @@ from thrift.models import (
     ThriftGroup,
 )
 from thrift.money import format_money
-from thrift.paginator import (
-    COUNT_CAP,
-    EXACT_COUNT_BELOW,
-    filtered_row_estimate,
-    is_whole_table,
-    tables_row_estimate,
-)
+from thrift.paginator import estimated_count
 
 # Change reasons written by the admin itself; services get theirs from the
 # caller ("admin action: <name>", "import: <file>", "command: <name>").
@@ -184,8 +178,9 @@ class Log:
     history rows. Where the database allows ORDER BY and LIMIT inside a
     UNION (MySQL, MariaDB), a slice ending at row N takes the newest N rows
     of each table (a backward walk of its date index), and only those are
-    merged and sorted; elsewhere (SQLite) the same rows are merged here. The count adds up each table's count, which is an
-    estimate past 20,000 rows (`thrift.paginator`), as in the admin lists.
+    merged and sorted; elsewhere (SQLite) the same rows are merged here.
+    The count is exact up to 20,000 rows and an estimate past that
+    (`thrift.paginator.estimated_count`), as in the admin lists.
     """
 
     def __init__(self, parts: list[models.QuerySet]):
@@ -198,21 +193,10 @@ class Log:
         sizes for the whole log, the optimizer's for a filtered one."""
         if not self.parts:
             return 0
-        union = combine(self.parts).order_by()
-        if all(is_whole_table(p) for p in self.parts):
-            estimate = tables_row_estimate([p.model for p in self.parts])
-            if estimate is not None and estimate >= EXACT_COUNT_BELOW:
-                self.is_estimate = True
-                return estimate
-            return union.count()
-        capped = union[:COUNT_CAP].count()
-        if capped < COUNT_CAP:
-            return capped
-        estimates = [filtered_row_estimate(p) for p in self.parts]
-        if None in estimates:
-            return union.count()
-        self.is_estimate = True
-        return max(sum(estimates), COUNT_CAP)
+        count, self.is_estimate = estimated_count(
+            self.parts, combine(self.parts).order_by()
+        )
+        return count
 
     def __len__(self) -> int:
         return self.count()

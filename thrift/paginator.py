@@ -28,25 +28,10 @@ EXACT_COUNT_BELOW = 20_000
 COUNT_CAP = 20_000
 
 
-def table_row_estimate(queryset: QuerySet) -> int | None:
-    """InnoDB's estimate of the rows in `queryset`'s table, on MySQL only."""
-    connection = connections[queryset.db]
-    if connection.vendor != "mysql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT TABLE_ROWS FROM information_schema.TABLES "
-            "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s",
-            [queryset.model._meta.db_table],
-        )
-        row = cursor.fetchone()
-    return int(row[0]) if row and row[0] is not None else None
-
-
-def tables_row_estimate(models) -> int | None:
+def tables_row_estimate(models, using: str = "default") -> int | None:
     """InnoDB's estimate of the rows in all of `models`' tables together,
     in one query, on MySQL only."""
-    connection = connections["default"]
+    connection = connections[using]
     if connection.vendor != "mysql":
         return None
     tables = [m._meta.db_table for m in models]
@@ -59,6 +44,11 @@ def tables_row_estimate(models) -> int | None:
         )
         row = cursor.fetchone()
     return int(row[0]) if row and row[0] is not None else None
+
+
+def table_row_estimate(queryset: QuerySet) -> int | None:
+    """InnoDB's estimate of the rows in `queryset`'s table, on MySQL only."""
+    return tables_row_estimate([queryset.model], queryset.db)
 
 
 def filtered_row_estimate(queryset: QuerySet) -> int | None:
@@ -95,6 +85,28 @@ def is_whole_table(queryset) -> bool:
     )
 
 
+def estimated_count(parts: list[QuerySet], whole: QuerySet) -> tuple[int, bool]:
+    """The number of rows of `whole`, the rows of `parts` together (one
+    queryset, or the UNION ALL of several), and whether it is an estimate.
+
+    Exact below EXACT_COUNT_BELOW rows for whole tables and below COUNT_CAP
+    rows for filtered ones; past that, on MySQL, InnoDB's table sizes or the
+    optimizer's estimate for the filter.
+    """
+    if all(is_whole_table(p) for p in parts):
+        estimate = tables_row_estimate([p.model for p in parts], whole.db)
+        if estimate is not None and estimate >= EXACT_COUNT_BELOW:
+            return estimate, True
+        return whole.count(), False
+    capped = whole.order_by()[:COUNT_CAP].count()
+    if capped < COUNT_CAP:
+        return capped, False
+    estimates = [filtered_row_estimate(p) for p in parts]
+    if None in estimates:
+        return whole.count(), False
+    return max(sum(estimates), COUNT_CAP), True
+
+
 class EstimatedCountPaginator(Paginator):
     """Counts an unfiltered large table by estimate; see the module doc."""
 
@@ -105,20 +117,8 @@ class EstimatedCountPaginator(Paginator):
         object_list = self.object_list
         if not isinstance(object_list, QuerySet):
             return super().count
-        if is_whole_table(object_list):
-            estimate = table_row_estimate(object_list)
-            if estimate is not None and estimate >= EXACT_COUNT_BELOW:
-                self.is_estimate = True
-                return estimate
-            return super().count
-        capped = object_list.order_by()[:COUNT_CAP].count()
-        if capped < COUNT_CAP:
-            return capped
-        estimate = filtered_row_estimate(object_list)
-        if estimate is None:
-            return super().count
-        self.is_estimate = True
-        return max(estimate, COUNT_CAP)
+        count, self.is_estimate = estimated_count([object_list], object_list)
+        return count
 
     @property
     def count(self) -> int:

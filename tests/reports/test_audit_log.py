@@ -405,13 +405,13 @@ def test_group_filter_becomes_a_search_box_past_many_groups(
 def test_an_estimated_count_reads_as_about(client, auditor, monkeypatch):
     """Past the exact-count cap the log's size is InnoDB's estimate; the page
     says so rather than print it as exact."""
-    from reports import audit
+    from thrift import paginator
 
     running_group(places=2)
     client.force_login(auditor)
     exact = log(client).content.decode()
-    monkeypatch.setattr(audit, "COUNT_CAP", 3)
-    monkeypatch.setattr(audit, "filtered_row_estimate", lambda qs: 21_000)
+    monkeypatch.setattr(paginator, "COUNT_CAP", 3)
+    monkeypatch.setattr(paginator, "filtered_row_estimate", lambda qs: 21_000)
 
     estimated = log(client, change="+").content.decode()
 
