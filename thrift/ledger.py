@@ -5,8 +5,7 @@ sentences a treasurer can act on. The property tests run it after every
 step; a ledger-check command can run it against the live database.
 """
 
-from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery
 
 from .models import CollectionMonth, Contribution, Cycle, Payout, Round
 from .money import to_money
@@ -187,16 +186,7 @@ def _one_open_cycle_per_group() -> list[str]:
 def _collection_months() -> list[str]:
     """Each group's collections by month, as kept, equal what its
     contributions hold as paid by the month of their payment date."""
-    paid = (
-        Contribution.objects.filter(amount_paid__gt=0, paid_on__isnull=False)
-        .annotate(month=TruncMonth("paid_on"))
-        .values("group_id", "month")
-        .annotate(amount=Sum("amount_paid"))
-        .order_by()
-    )
-    expected = {
-        (row["group_id"], _as_date(row["month"])): row["amount"] for row in paid
-    }
+    expected = Contribution.objects.paid_by_month()
     kept = {
         (row.group_id, row.month): row.amount
         for row in CollectionMonth.objects.exclude(amount=0)
@@ -211,7 +201,3 @@ def _collection_months() -> list[str]:
                 f"{have} but its contributions hold {want} paid."
             )
     return problems
-
-
-def _as_date(value):
-    return value.date() if hasattr(value, "date") and callable(value.date) else value

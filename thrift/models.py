@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, F, Q, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from thrift_ms.history import AuditedHistory
@@ -449,6 +449,18 @@ class ContributionQuerySet(models.QuerySet):
         """Rows of `membership__member`, `arrears` and `overdue_count`: a
         member with two places is one row."""
         return self._arrears_by("membership__member", today)
+
+    def paid_by_month(self) -> dict[tuple[int, datetime.date], Decimal]:
+        """What these contributions hold as paid, by (group id, first day
+        of the month of `paid_on`): the figure `CollectionMonth` keeps."""
+        rows = (
+            self.filter(amount_paid__gt=0, paid_on__isnull=False)
+            .annotate(month=TruncMonth("paid_on"))
+            .order_by()
+            .values_list("group_id", "month")
+            .annotate(amount=Sum("amount_paid"))
+        )
+        return {(group_id, month): to_money(amount) for group_id, month, amount in rows}
 
     def arrears_by_group(self, today: datetime.date | None = None):
         """Rows of `group`, `arrears` and `overdue_count`, one per group with

@@ -553,16 +553,11 @@ def rebuild_collection_months(group: ThriftGroup) -> int:
             .order_by("pk")
             .values_list("pk", flat=True)
         )
-        months: dict[datetime.date, Decimal] = {}
-        for paid_on, amount in Contribution.objects.filter(
-            group=group, amount_paid__gt=0, paid_on__isnull=False
-        ).values_list("paid_on", "amount_paid"):
-            month = paid_on.replace(day=1)
-            months[month] = months.get(month, ZERO) + amount
+        months = Contribution.objects.filter(group=group).paid_by_month()
         CollectionMonth.objects.filter(group=group).delete()
         CollectionMonth.objects.bulk_create(
             CollectionMonth(group=group, month=month, amount=amount)
-            for month, amount in sorted(months.items())
+            for (_, month), amount in sorted(months.items())
         )
     logger.info("rebuild_collection_months group=%s months=%s", group.pk, len(months))
     return len(months)
